@@ -1,0 +1,1 @@
+"""Auth methods (one module each) and the token store."""

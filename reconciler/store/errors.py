@@ -1,0 +1,91 @@
+"""Errors raised by the store core; the HTTP layer maps each to Vault's status code.
+
+Two channels, as in Vault: user errors (4xx, message shown as written) and internal faults
+(5xx). `core_formatted` errors use go-multierror's text ("1 error occurred:\\n\\t* ...") because
+that is what Vault's core emits for ACL, sealed and unsupported-operation errors.
+"""
+
+from __future__ import annotations
+
+
+def multierror(*messages: str) -> str:
+    """Format messages the way go-multierror does (Vault's core errors)."""
+    noun = "error" if len(messages) == 1 else "errors"
+    body = "".join(f"\t* {m}\n" for m in messages)
+    return f"{len(messages)} {noun} occurred:\n{body}\n"
+
+
+class StoreError(Exception):
+    """Base for every error the core answers with an HTTP status."""
+
+    status: int = 500
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__(*messages)
+        self.messages: list[str] = list(messages)
+
+    def __str__(self) -> str:
+        return ", ".join(self.messages)
+
+
+class BadRequest(StoreError):
+    """400: validation failures and backend error responses."""
+
+    status = 400
+
+
+class PermissionDenied(StoreError):
+    """403: missing, invalid or expired token, or an ACL denial."""
+
+    status = 403
+
+    def __init__(self, *extra: str) -> None:
+        super().__init__(multierror("permission denied", *extra))
+
+
+class InvalidToken(PermissionDenied):
+    """403 for a token that does not exist, expired or was revoked (Vault >= 1.17 wording)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid token")
+
+
+class NotFound(StoreError):
+    """404 with an empty `errors` list (missing data), or a message for unrouted paths."""
+
+    status = 404
+
+
+class UnsupportedOperation(StoreError):
+    """405: the path exists but not for this operation."""
+
+    status = 405
+
+    def __init__(self) -> None:
+        super().__init__(multierror("unsupported operation"))
+
+
+class Sealed(StoreError):
+    """503: the barrier is sealed."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("Vault is sealed")
+
+
+class InternalError(StoreError):
+    """500: a fault the user cannot fix (logged with detail, shown briefly)."""
+
+    status = 500
+
+
+class AuditFailed(InternalError):
+    """500: audit devices are enabled and none could record the request (fail closed)."""
+
+    def __init__(self) -> None:
+        super().__init__(multierror("internal error"))
+
+
+class BarrierError(Exception):
+    """Decryption failed: wrong key, tampered ciphertext, or an entry moved to another path."""

@@ -1,0 +1,24 @@
+"""Timestamps in Vault's wire formats."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def rfc3339nano(ts: float) -> str:
+    """Render a unix timestamp as RFC3339 with nanoseconds, UTC (Vault's `created_time`)."""
+    whole = int(ts)
+    nanos = round((ts - whole) * 1e9)
+    if nanos >= 1_000_000_000:
+        whole, nanos = whole + 1, nanos - 1_000_000_000
+    base = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    frac = f".{nanos:09d}".rstrip("0").rstrip(".")
+    return f"{base}{frac}Z"
+
+
+def now() -> float:
+    """The current unix time; one place so tests and engines agree."""
+    return time.time()
