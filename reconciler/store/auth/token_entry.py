@@ -24,6 +24,7 @@ class TokenEntry:
     creation_time: float = 0.0
     ttl: int = 0
     explicit_max_ttl: int = 0
+    max_ttl: int = 0  # cap from the auth method or mount; 0 = system max
     period: int = 0
     num_uses: int = 0
     renewable: bool = True
