@@ -1,0 +1,214 @@
+"""Read YAML documents with the source position of every node.
+
+Manifests are parsed with YAML 1.2 core-schema rules (as sops and go-yaml do): `yes`/`no`/`on`
+are strings, `012` is decimal and `<<` is an ordinary key. The libyaml composer does the
+parsing when it is available; the node tree is then turned into plain Python values while the
+start mark of every key and value is recorded against its JSON path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+JsonPath = tuple[str | int, ...]
+"""A path from a document's root: map keys as strings, list indexes as ints."""
+
+YamlValue = None | bool | int | float | str | list["YamlValue"] | dict[str, "YamlValue"]
+"""A plain value read from YAML (JSON-shaped)."""
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Yaml12Loader(_BaseLoader):  # type: ignore[valid-type, misc]
+    """A composer whose implicit tags follow the YAML 1.2 core schema."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+_CORE_SCHEMA = (
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+)
+for _tag, _regex, _first in _CORE_SCHEMA:
+    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_regex), _first)
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A position in a file: `path` is POSIX and relative to the repo root; line/column 1-based."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A structural problem found while reading (duplicate key, non-scalar key)."""
+
+    json_path: JsonPath
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document: its value and the span of every value and every mapping key.
+
+    `spans` and `key_spans` are keyed by JSON path; the root value's path is `()`.
+    """
+
+    value: YamlValue
+    start: Span
+    spans: Mapping[JsonPath, Span]
+    key_spans: Mapping[JsonPath, Span]
+    problems: tuple[Problem, ...] = ()
+
+    def value_span(self, path: JsonPath) -> Span:
+        """The span of the value at `path`, or of its nearest ancestor that has one."""
+        return _nearest(self.spans, path, self.start)
+
+    def key_span(self, path: JsonPath) -> Span:
+        """The span of the key that holds `path`; falls back to the value, then its ancestors."""
+        for depth in range(len(path), 0, -1):
+            span = self.key_spans.get(path[:depth]) or self.spans.get(path[:depth])
+            if span is not None:
+                return span
+        return self.start
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """The documents read from one file, and the syntax error that stopped reading, if any."""
+
+    documents: tuple[Document, ...]
+    error: Problem | None = None
+
+
+@dataclass
+class _Builder:
+    path: str
+    spans: dict[JsonPath, Span] = field(default_factory=dict)
+    key_spans: dict[JsonPath, Span] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def span(self, node: Node) -> Span:
+        return Span(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def convert(self, node: Node, path: JsonPath) -> YamlValue:
+        self.spans[path] = self.span(node)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        return _scalar(node)
+
+    def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, YamlValue]:
+        out: dict[str, YamlValue] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append(Problem(path, self.span(key_node), "keys must be scalars"))
+                continue
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in out:
+                message = f"duplicate key '{key}'"
+                self.problems.append(Problem(child, self.span(key_node), message))
+                continue
+            self.key_spans[child] = self.span(key_node)
+            out[key] = self.convert(value_node, child)
+        return out
+
+
+def _scalar(node: ScalarNode) -> YamlValue:
+    text: str = node.value
+    tag = node.tag
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return text.lower() == "true"
+    if tag == "tag:yaml.org,2002:int":
+        return _int(text)
+    if tag == "tag:yaml.org,2002:float":
+        return _float(text)
+    return text
+
+
+def _int(text: str) -> int:
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    # YAML 1.2 reads leading zeros as decimal, not octal.
+    return int(text, 10)
+
+
+def _float(text: str) -> float:
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
+        return -math.inf if lowered.startswith("-") else math.inf
+    if lowered == ".nan":
+        return math.nan
+    return float(text)
+
+
+def _nearest(spans: Mapping[JsonPath, Span], path: JsonPath, default: Span) -> Span:
+    for depth in range(len(path), -1, -1):
+        span = spans.get(path[:depth])
+        if span is not None:
+            return span
+    return default
+
+
+def _nodes(text: str) -> Iterator[Node]:
+    loader = _Yaml12Loader(text)
+    try:
+        while loader.check_node():
+            yield loader.get_node()
+    finally:
+        loader.dispose()
+
+
+def parse_yaml(text: str, path: str) -> ParsedFile:
+    """Read every document of `text`; a syntax error ends reading but keeps earlier documents.
+
+    `path` is the file name recorded in spans (relative to the repo root).
+    """
+    documents: list[Document] = []
+    try:
+        for node in _nodes(text):
+            builder = _Builder(path)
+            value = builder.convert(node, ())
+            start = builder.span(node)
+            documents.append(
+                Document(value, start, builder.spans, builder.key_spans, tuple(builder.problems))
+            )
+    except yaml.MarkedYAMLError as exc:
+        return ParsedFile(tuple(documents), _syntax_problem(exc, path))
+    except yaml.YAMLError as exc:
+        return ParsedFile(tuple(documents), Problem((), Span(path, 1, 1), f"invalid YAML: {exc}"))
+    return ParsedFile(tuple(documents))
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    detail = exc.problem or exc.context or "syntax error"
+    if exc.context and exc.problem:
+        detail = f"{exc.problem} ({exc.context})"
+    return Problem((), Span(path, line, column), f"YAML syntax error: {detail}")
