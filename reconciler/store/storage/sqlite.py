@@ -1,0 +1,187 @@
+"""SQLite storage: one file, WAL journal, every acknowledged write fsynced.
+
+The default backend. One connection is shared by all threads behind a lock: SQLite serialises
+writers anyway, and one connection keeps the statement cache warm (Python's `sqlite3` reuses
+the prepared statement for each constant SQL string below), which matters for `get`, the
+server's hot path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from reconciler.store.storage.base import Transaction
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
+)
+_GET = "SELECT value FROM entries WHERE key = ?"
+_PUT = (
+    "INSERT INTO entries (key, value) VALUES (?, ?)"
+    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+)
+_DELETE = "DELETE FROM entries WHERE key = ?"
+_RANGE = "SELECT key FROM entries WHERE key >= ? AND key < ? ORDER BY key"
+_RANGE_OPEN = "SELECT key FROM entries WHERE key >= ? ORDER BY key"
+
+# Durability first: FULL makes every commit fsync the WAL, so a put that returned survives a
+# kill -9 or a power cut. busy_timeout lets a second process (a backup, a CLI) wait its turn.
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=OFF",
+)
+
+
+def _after(prefix: str) -> str | None:
+    """The smallest string greater than every key starting with `prefix` (None: unbounded)."""
+    if not prefix:
+        return None
+    if prefix.endswith("/"):
+        # "/" + 1 is "0": every key under "a/" sorts in ["a/", "a0"), with no sentinel gaps.
+        return prefix[:-1] + "0"
+    return prefix + "\U0010ffff"
+
+
+class _Ops:
+    """The SQL behind get/put/delete/list on one connection; callers hold the lock."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def get(self, key: str) -> bytes | None:
+        row = self.conn.execute(_GET, (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def put(self, key: str, value: bytes) -> None:
+        self.conn.execute(_PUT, (key, value))
+
+    def delete(self, key: str) -> None:
+        self.conn.execute(_DELETE, (key,))
+
+    def list(self, prefix: str) -> list[str]:
+        """Range-scan `prefix`, jumping over each sub-folder once it has been seen.
+
+        A folder with many nested descendants costs one row and one new query, so listing
+        stays linear in the number of immediate children, not in the size of the subtree.
+        """
+        out: list[str] = []
+        start = prefix
+        end = _after(prefix)
+        while True:
+            folder = self._scan(start, end, prefix, out)
+            if folder is None:
+                return out
+            out.append(folder)
+            start = _after(prefix + folder) or ""
+
+    def _scan(self, start: str, end: str | None, prefix: str, out: list[str]) -> str | None:
+        """Append leaves from `start` on; stop at the first sub-folder and return its name."""
+        cursor = (
+            self.conn.execute(_RANGE_OPEN, (start,))
+            if end is None
+            else self.conn.execute(_RANGE, (start, end))
+        )
+        try:
+            for (key,) in cursor:
+                rest = key[len(prefix) :]
+                if not rest:
+                    continue  # the prefix itself is a key, not a child
+                slash = rest.find("/")
+                if slash >= 0:
+                    return rest[: slash + 1]
+                out.append(rest)
+            return None
+        finally:
+            cursor.close()
+
+
+class SqliteStorage:
+    """A `Storage` in one SQLite file. Thread-safe; every put/delete is durable on return.
+
+    Invariants: one connection in autocommit mode (each statement outside `transaction()` is
+    its own committed, fsynced transaction); the lock is held for the whole of a
+    `transaction()` block, so other threads never see its partial writes.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, cached_statements=64
+        )
+        for pragma in PRAGMAS:
+            self._conn.execute(pragma)
+        self._conn.execute(_SCHEMA)
+        self._ops = _Ops(self._conn)
+        self._lock = threading.RLock()
+
+    def get(self, key: str) -> bytes | None:
+        """The value at `key`, or None."""
+        with self._lock:
+            return self._ops.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        """Store `value` at `key`; on disk when this returns."""
+        with self._lock:
+            self._ops.put(key, value)
+
+    def delete(self, key: str) -> None:
+        """Remove `key`; no error when missing."""
+        with self._lock:
+            self._ops.delete(key)
+
+    def list(self, prefix: str) -> list[str]:
+        """Immediate children of `prefix`, sorted; folders end with "/"."""
+        with self._lock:
+            return self._ops.list(prefix)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """BEGIN IMMEDIATE ... COMMIT; ROLLBACK when the block raises.
+
+        Reads inside the block see its own writes (same connection). Nesting is refused:
+        SQLite has no nested BEGIN, and silently joining an outer transaction would make
+        an inner "commit" meaningless.
+        """
+        with self._lock:
+            if self._conn.in_transaction:
+                raise RuntimeError("nested storage transactions are not supported")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTransaction(self._ops)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection; later calls raise `sqlite3.ProgrammingError`."""
+        with self._lock:
+            self._conn.close()
+
+
+class _SqliteTransaction:
+    """The operations of an open transaction; the storage's lock is already held."""
+
+    def __init__(self, ops: _Ops) -> None:
+        self._ops = ops
+
+    def get(self, key: str) -> bytes | None:
+        """The value at `key` as this transaction sees it."""
+        return self._ops.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        """Write `value` at `key` when the transaction commits."""
+        self._ops.put(key, value)
+
+    def delete(self, key: str) -> None:
+        """Remove `key` when the transaction commits."""
+        self._ops.delete(key)
+
+    def list(self, prefix: str) -> list[str]:
+        """Immediate children of `prefix`, including this transaction's writes."""
+        return self._ops.list(prefix)
