@@ -38,7 +38,7 @@ class KVv1Backend(Backend):
                     Operation.DELETE: self.delete,
                     Operation.LIST: self.list,
                 },
-                existence_check=self.exists,
+                existence_check=self.key_exists,
                 any_fields=True,
                 description="Read, write, delete and list unversioned secrets.",
             )
@@ -48,7 +48,7 @@ class KVv1Backend(Backend):
         doc = self.storage.get_json(key)
         return None if doc is None else dict(doc["data"])
 
-    def exists(self, req: Request, data: FieldData) -> bool:
+    def key_exists(self, req: Request, data: FieldData) -> bool:
         """True when the key holds a value (so a write is `update`, not `create`)."""
         key = data.params.get("path", "")
         return bool(key) and self._load(validate_key(key)) is not None
