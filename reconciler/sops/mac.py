@@ -1,0 +1,40 @@
+"""The file MAC: SHA-512 over the plaintext of every value in file order, uppercase hex.
+
+Keys are not hashed (the AAD of each value protects them); comments, nulls and empty strings
+add nothing. With `mac_only_encrypted` the hash starts with SHA-256("sops") and covers only the
+values the selection rule encrypts. The hex digest is stored encrypted like a `str` value with
+AAD = the `lastmodified` string exactly as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from reconciler.sops import values
+from reconciler.sops.tree import Leaf
+
+_MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
+
+
+def compute(leaves: Iterable[Leaf], mac_only_encrypted: bool) -> str:
+    """Hash the plaintext leaves (already decrypted) and return the uppercase hex digest."""
+    digest = hashlib.sha512()
+    if mac_only_encrypted:
+        digest.update(_MAC_ONLY_ENCRYPTED_INIT)
+    for leaf in leaves:
+        if mac_only_encrypted and not leaf.encrypted:
+            continue
+        digest.update(values.to_bytes(leaf.value)[0])
+    return digest.hexdigest().upper()
+
+
+def seal(mac_hex: str, data_key: bytes, lastmodified: str) -> str:
+    """Encrypt the MAC with a fresh IV, bound to `lastmodified`."""
+    return values.encrypt(mac_hex.encode("ascii"), "str", data_key, lastmodified)
+
+
+def open_mac(sealed: str, data_key: bytes, lastmodified: str) -> str:
+    """Decrypt the stored MAC (raises `values.ValueDecodeError` when it was tampered with)."""
+    plaintext, _ = values.decrypt(sealed, data_key, lastmodified)
+    return plaintext.decode("ascii", errors="replace")
