@@ -1,0 +1,119 @@
+"""The ASGI app: HTTP in, `Core.handle`, Vault JSON out. Nothing else lives here."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import Response as HTTPResponse
+from starlette.routing import Route
+
+from reconciler.server.translate import (
+    JSON,
+    MAX_BODY,
+    HTTPError,
+    build_request,
+    encode,
+    error_body,
+    parse_body,
+    render_envelope,
+)
+from reconciler.store.core import Core
+from reconciler.store.errors import BadRequest, StoreError
+from reconciler.store.logical import Operation, Request, Response
+
+log = logging.getLogger("sealkeep.server")
+
+NO_STORE = {"Cache-Control": "no-store"}
+_ENCODED_SLASH = re.compile(rb"%2f|%5c|%2e%2e", re.IGNORECASE)
+
+
+def _json(status: int, body: bytes, head: bool = False) -> HTTPResponse:
+    return HTTPResponse(
+        b"" if head else body, status_code=status, media_type=JSON, headers=NO_STORE
+    )
+
+
+def _empty(status: int) -> HTTPResponse:
+    return HTTPResponse(status_code=status, headers=NO_STORE)
+
+
+async def _read_body(http: HTTPRequest) -> bytes:
+    declared = http.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+        raise HTTPError(413, ["http: request body too large"])
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in http.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPError(413, ["http: request body too large"])
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _render(req: Request, resp: Response | None, head: bool) -> HTTPResponse:
+    if resp is None:
+        return _empty(204)
+    if resp.raw is not None:
+        return _json(resp.status or 200, encode(resp.raw), head)
+    body = render_envelope(req, resp)
+    return _json(resp.status or 200, encode(body), head)
+
+
+class VaultAPI:
+    """Binds a `Core` to HTTP. Reads run on the event loop; writes in a worker thread."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def endpoint(self, http: HTTPRequest) -> HTTPResponse:
+        """Serve any `/v1/...` request."""
+        head = http.method == "HEAD"
+        try:
+            req = await self._build(http)
+            if req.operation in (Operation.READ, Operation.LIST):
+                resp = self.core.handle(req)
+            else:
+                resp = await run_in_threadpool(self.core.handle, req)
+            return _render(req, resp, head)
+        except (StoreError, HTTPError) as exc:
+            status, body = error_body(exc)
+            return _json(status, body, head)
+        except Exception:
+            log.exception("internal error serving %s %s", http.method, http.url.path)
+            return _json(500, encode({"errors": ["internal error"]}), head)
+
+    async def _build(self, http: HTTPRequest) -> Request:
+        raw_path: bytes = http.scope.get("raw_path") or b""
+        if _ENCODED_SLASH.search(raw_path):
+            raise BadRequest(
+                "invalid request path: encoded slashes and dot segments are not allowed"
+            )
+        path = http.url.path[len("/v1/") :]
+        body = b"" if http.method in ("GET", "HEAD") else await _read_body(http)
+        content_type = http.headers.get("content-type", "")
+        data = parse_body(body, content_type, http.method)
+        query = dict(http.query_params)
+        client = (http.client.host, http.client.port) if http.client else ("", 0)
+        return build_request(http.method, path, query, data, dict(http.headers), client)
+
+
+async def _not_found(_http: HTTPRequest) -> HTTPResponse:
+    return _json(404, b'{"errors":[]}')
+
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "LIST", "OPTIONS", "TRACE"]
+
+
+def create_app(core: Core) -> Starlette:
+    """The ASGI application serving the Vault HTTP API for `core`."""
+    api = VaultAPI(core)
+    routes = [
+        Route("/v1/{path:path}", api.endpoint, methods=ALL_METHODS),
+        Route("/{path:path}", _not_found, methods=ALL_METHODS),
+    ]
+    return Starlette(routes=routes)

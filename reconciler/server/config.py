@@ -1,0 +1,114 @@
+"""The server's config file (HCL like Vault's, or YAML): storage, listener, TTLs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl
+import yaml
+
+from reconciler.store.durations import parse_duration
+
+DEFAULT_ADDRESS = "127.0.0.1:8200"
+SYSTEM_TTL = 768 * 3600
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the file and the setting."""
+
+
+@dataclass(frozen=True)
+class ListenerConfig:
+    """Where to listen and with which TLS certificate (none: plain HTTP)."""
+
+    address: str = DEFAULT_ADDRESS
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """The address split into host and port."""
+        host, _, port = self.address.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything `sealkeep server --config FILE` reads."""
+
+    storage_type: str = "sqlite"
+    storage_options: dict[str, str] = field(default_factory=dict)
+    listener: ListenerConfig = field(default_factory=ListenerConfig)
+    api_addr: str = ""
+    default_lease_ttl: int = SYSTEM_TTL
+    max_lease_ttl: int = SYSTEM_TTL
+
+
+def load_config(path: Path) -> ServerConfig:
+    """Parse an HCL (`.hcl`) or YAML config file."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    try:
+        doc = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else hcl.loads(text)
+    except Exception as exc:  # both parsers raise their own error types
+        raise ConfigError(f"{path}: cannot parse config: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: the config must be a map of settings")
+    return _from_doc(path, doc)
+
+
+def _block(doc: dict[str, Any], name: str, path: Path) -> tuple[str, dict[str, Any]]:
+    """HCL `storage "sqlite" { ... }` parses as {"storage": {"sqlite": {...}}}."""
+    value = doc.get(name)
+    if value is None:
+        return "", {}
+    if isinstance(value, dict) and len(value) == 1:
+        kind, body = next(iter(value.items()))
+        if isinstance(body, dict):
+            return str(kind), body
+    if isinstance(value, dict) and "type" in value:
+        return str(value["type"]), {k: v for k, v in value.items() if k != "type"}
+    raise ConfigError(f'{path}: {name}: expected `{name} "<type>" {{ ... }}`')
+
+
+def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
+    known = {
+        "storage",
+        "listener",
+        "api_addr",
+        "default_lease_ttl",
+        "max_lease_ttl",
+        "ui",
+        "disable_mlock",
+        "cluster_addr",
+        "log_level",
+    }
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings: {', '.join(unknown)}")
+    storage_type, storage = _block(doc, "storage", path)
+    listener_type, listener = _block(doc, "listener", path)
+    if listener_type and listener_type != "tcp":
+        raise ConfigError(f'{path}: listener "{listener_type}" is not supported (use "tcp")')
+    tls_disabled = str(listener.get("tls_disable", "")).lower() in ("1", "true")
+    try:
+        default_ttl = parse_duration(doc.get("default_lease_ttl", SYSTEM_TTL))
+        max_ttl = parse_duration(doc.get("max_lease_ttl", SYSTEM_TTL))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return ServerConfig(
+        storage_type=storage_type or "sqlite",
+        storage_options={k: str(v) for k, v in storage.items()},
+        listener=ListenerConfig(
+            address=str(listener.get("address", DEFAULT_ADDRESS)),
+            tls_cert_file="" if tls_disabled else str(listener.get("tls_cert_file", "")),
+            tls_key_file="" if tls_disabled else str(listener.get("tls_key_file", "")),
+        ),
+        api_addr=str(doc.get("api_addr", "")),
+        default_lease_ttl=default_ttl,
+        max_lease_ttl=max_ttl,
+    )

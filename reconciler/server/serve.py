@@ -1,0 +1,68 @@
+"""Run the store under uvicorn: background ticker, SIGHUP, graceful shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+
+import uvicorn
+
+from reconciler.server.app import create_app
+from reconciler.server.config import ListenerConfig
+from reconciler.store.core import Core
+
+log = logging.getLogger("sealkeep.server")
+
+TICK_SECONDS = 1.0
+
+
+@dataclass
+class RunningServer:
+    """Handles to a server started by `serve`."""
+
+    core: Core
+    server: uvicorn.Server
+
+
+def _ticker(core: Core, stop: threading.Event) -> None:
+    while not stop.wait(TICK_SECONDS):
+        try:
+            core.tick()
+        except Exception:  # the background loop must survive one bad tick
+            log.exception("background tick failed")
+
+
+def _on_sighup(core: Core) -> None:
+    runtime = core.runtime
+    if runtime is not None:
+        runtime.audit.reopen()
+
+
+def serve(core: Core, listener: ListenerConfig) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests finish, then storage closes."""
+    host, port = listener.host_port
+    config = uvicorn.Config(
+        create_app(core),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=listener.tls_cert_file or None,
+        ssl_keyfile=listener.tls_key_file or None,
+        timeout_graceful_shutdown=10,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    stop = threading.Event()
+    ticker = threading.Thread(target=_ticker, args=(core, stop), name="sealkeep-tick", daemon=True)
+    ticker.start()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, lambda *_: _on_sighup(core))
+    try:
+        server.run()
+    finally:
+        stop.set()
+        ticker.join(timeout=5)
+        core.close()

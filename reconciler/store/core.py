@@ -1,0 +1,272 @@
+"""`Core.handle`: the request pipeline, and the sealed/unsealed life cycle.
+
+sealed? -> token lookup -> ACL check -> audit the request (fail closed) -> route to the
+engine or auth method -> issue tokens / register leases -> audit the response. The HTTP layer
+only translates; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from reconciler.store.auth.token_entry import TokenEntry
+from reconciler.store.auth.tokens import TokenParams, TokenStore
+from reconciler.store.barrier import Barrier
+from reconciler.store.errors import (
+    BadRequest,
+    InvalidToken,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+)
+from reconciler.store.logical import Auth, Operation, Request, Response
+from reconciler.store.mounts import Mount
+from reconciler.store.policy.acl import ACL
+from reconciler.store.runtime import Runtime
+from reconciler.store.seal import SealManager
+from reconciler.store.storage.base import Storage
+from reconciler.store.system.raw import RAW_HANDLERS
+
+log = logging.getLogger("sealkeep.core")
+
+SYSTEM_TTL = 768 * 3600
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """Server-wide settings (from the config file or `--dev`)."""
+
+    default_lease_ttl: int = SYSTEM_TTL
+    max_lease_ttl: int = SYSTEM_TTL
+    storage_type: str = "sqlite"
+    cluster_name: str = "sealkeep"
+
+
+def validate_path(path: str) -> None:
+    """Refuse traversal and empty segments before anything routes the path."""
+    segments = path.rstrip("/").split("/")
+    if path.startswith("/") or any(s in ("", ".", "..") for s in segments):
+        raise BadRequest(f'invalid request path "{path}"')
+
+
+class Core:
+    """The store: a barrier, a seal, and (while unsealed) a `Runtime` of live services."""
+
+    def __init__(self, storage: Storage, config: CoreConfig | None = None) -> None:
+        self.config = config or CoreConfig()
+        self.storage = storage
+        self.barrier = Barrier(storage)
+        self.seal = SealManager(self.barrier, self.config.storage_type)
+        self.runtime: Runtime | None = None
+        self._lock = threading.RLock()
+        self._seal_after_request = False
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    @property
+    def sealed(self) -> bool:
+        """True until enough unseal shares were given."""
+        return self.runtime is None
+
+    def initialize(self, shares: int, threshold: int) -> tuple[list[bytes], str]:
+        """Create the keys, the default mounts and a root token; stays sealed."""
+        with self._lock:
+            result = self.seal.initialize(shares, threshold)
+            self.barrier.unseal(result.unseal_key)
+            try:
+                runtime = Runtime.create(self, first_time=True)
+                root_token, _ = runtime.tokens.create(root_token_params())
+                runtime.close()
+            finally:
+                self.barrier.seal()
+            return result.keys, root_token
+
+    def after_unseal(self) -> None:
+        """Bring the services up once the barrier opened (called by the unseal handler)."""
+        with self._lock:
+            if self.runtime is None and not self.barrier.sealed:
+                self.runtime = Runtime.create(self, first_time=False)
+
+    def seal_now(self) -> None:
+        """Seal: stop every service and drop every key from memory."""
+        with self._lock:
+            runtime, self.runtime = self.runtime, None
+            if runtime is not None:
+                runtime.close()
+            self.seal.seal()
+
+    def dev_setup(self, root_token_id: str = "") -> str:
+        """`--dev`: initialise with one share, unseal, and return the root token."""
+        keys, root_token = self.initialize(1, 1)
+        self.seal.submit(keys[0].hex(), reset=False)
+        self.after_unseal()
+        if root_token_id:
+            runtime = self._require_runtime()
+            params = root_token_params()
+            params.token_id = root_token_id
+            runtime.tokens.create(params)
+            runtime.tokens.revoke_tree(runtime.tokens.hash_id(root_token))
+            root_token = root_token_id
+        return root_token
+
+    def tick(self) -> None:
+        """Background work: expire leases and tokens, run engines' schedules."""
+        runtime = self.runtime
+        if runtime is not None:
+            runtime.tick()
+
+    def close(self) -> None:
+        """Seal and close storage (graceful shutdown)."""
+        self.seal_now()
+        self.storage.close()
+
+    def _require_runtime(self) -> Runtime:
+        runtime = self.runtime
+        if runtime is None:
+            from reconciler.store.errors import Sealed
+
+            raise Sealed()
+        return runtime
+
+    # -- requests --------------------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response | None:
+        """Serve one request; raises a StoreError subclass for every error answer."""
+        raw = RAW_HANDLERS.get(req.path.rstrip("/"))
+        if raw is not None:
+            return raw(self, req)
+        validate_path(req.path)
+        runtime = self._require_runtime()
+        with self._lock:
+            try:
+                return self._handle_unsealed(runtime, req)
+            finally:
+                if self._seal_after_request:
+                    self._seal_after_request = False
+                    self.seal_now()
+
+    def request_seal(self) -> None:
+        """Seal once the current request has been answered and audited (sys/seal)."""
+        self._seal_after_request = True
+
+    def _handle_unsealed(self, runtime: Runtime, req: Request) -> Response | None:
+        mount = runtime.mounts.match(req.path)
+        rel = req.path[len(mount.route_prefix) :] if mount else ""
+        if mount is not None:
+            req.mount_point = mount.route_prefix
+            req.mount_type = mount.entry.type
+            req.mount_accessor = mount.entry.accessor
+            req.mount_class = mount.entry.mount_class
+        try:
+            last_use = self._authorize(runtime, req, mount, rel)
+        except StoreError as exc:
+            runtime.audit_request(req, str(exc))
+            raise
+        runtime.audit_request(req, None)
+        try:
+            response = self._route(runtime, req, mount, rel)
+        except StoreError as exc:
+            runtime.audit_response(req, None, str(exc))
+            raise
+        finally:
+            if last_use:
+                runtime.tokens.revoke_tree(req.token_entry.id_hash)
+        runtime.audit_response(req, response, None)
+        return response
+
+    def _authorize(self, runtime: Runtime, req: Request, mount: Mount | None, rel: str) -> bool:
+        """Authenticate and check the ACL; returns True when this was the token's last use."""
+        if mount is not None and mount.backend.is_unauthenticated(rel):
+            return False
+        entry = runtime.tokens.lookup(req.token)
+        if entry is None:
+            raise InvalidToken()
+        if entry.bound_cidrs and not runtime.cidr_allows(entry.bound_cidrs, req.remote_addr):
+            raise InvalidToken()
+        attach_caller(req, entry)
+        if mount is not None and req.operation is Operation.UPDATE:
+            exists = mount.backend.exists(req, rel)
+            if exists is False:
+                req.operation = Operation.CREATE
+        acl = runtime.policies.acl_for(entry.policies)
+        self._check_acl(acl, req, mount, rel)
+        if mount is None:
+            raise NotFound(f'no handler for route "{req.path}". route entry not found.')
+        return runtime.tokens.use(entry)
+
+    @staticmethod
+    def _check_acl(acl: ACL, req: Request, mount: Mount | None, rel: str) -> None:
+        result = acl.check(req.operation, req.path, req.data)
+        if result.is_root:
+            return
+        if not result.allowed:
+            raise PermissionDenied()
+        if mount is not None and mount.backend.is_sudo(rel) and not result.sudo:
+            raise PermissionDenied()
+        req.headers["x-sealkeep-granting-policies"] = ",".join(result.granting_policies)
+
+    def _route(
+        self, runtime: Runtime, req: Request, mount: Mount | None, rel: str
+    ) -> Response | None:
+        if mount is None:
+            raise NotFound(f'no handler for route "{req.path}". route entry not found.')
+        response = mount.backend.handle(req, rel)
+        if response is None:
+            return None
+        if response.auth is not None and not response.auth.client_token:
+            runtime.issue_login_token(req, mount, response.auth)
+        if response.secret is not None and not response.secret.lease_id:
+            runtime.register_lease(req, mount, response.secret)
+        return response
+
+    def has_sudo(self, req: Request, path: str) -> bool:
+        """Whether the caller's policies grant `sudo` on `path` (token create options)."""
+        runtime = self._require_runtime()
+        if req.is_root:
+            return True
+        result = runtime.policies.acl_for(req.policies).check(Operation.UPDATE, path, None)
+        return result.is_root or result.sudo
+
+
+def attach_caller(req: Request, entry: TokenEntry) -> None:
+    """Record who is calling on the request (for handlers and audit)."""
+    req.token_entry = entry
+    req.client_token_accessor = entry.accessor
+    req.display_name = entry.display_name
+    req.policies = entry.policies
+    req.entity_id = entry.entity_id
+
+
+def root_token_params() -> TokenParams:
+    """The root token from init: root policy, no TTL, orphan."""
+    return TokenParams(
+        policies=["root"], path="auth/token/root", display_name="root", no_default_policy=True
+    )
+
+
+def auth_to_token_params(
+    req: Request, mount: Mount, auth: Auth, limits: tuple[int, int]
+) -> TokenParams:
+    """Turn an auth method's login result into token parameters."""
+    default_ttl, max_ttl = limits
+    return TokenParams(
+        policies=list(auth.policies),
+        path=req.path,
+        display_name=auth.display_name or mount.entry.type,
+        meta=dict(auth.metadata),
+        ttl=auth.ttl or auth.period or default_ttl,
+        explicit_max_ttl=auth.explicit_max_ttl,
+        max_ttl=auth.max_ttl or max_ttl,
+        period=auth.period,
+        num_uses=auth.num_uses,
+        renewable=auth.renewable,
+        no_default_policy=auth.no_default_policy,
+        entity_id=auth.entity_id,
+        bound_cidrs=list(auth.bound_cidrs),
+        mount_accessor=mount.entry.accessor,
+    )
+
+
+__all__ = ["Core", "CoreConfig", "TokenStore"]

@@ -1,0 +1,86 @@
+"""Stored ACL policies and the cache of compiled ACLs.
+
+Policies live in the barrier at `sys/policy/<name>`. Compiling is done once per distinct set
+of policy names and cached until any policy changes, so the request path never re-parses or
+scans rules.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from reconciler.store.errors import BadRequest
+from reconciler.store.policy.acl import ACL
+from reconciler.store.policy.builtin import DEFAULT_POLICY
+from reconciler.store.policy.parser import Policy, parse_policy
+from reconciler.store.storage.view import StorageView
+
+IMMUTABLE = {"root", "response-wrapping"}
+
+
+class PolicyStore:
+    """CRUD over stored policies plus `acl_for(policies)` with caching."""
+
+    def __init__(self, storage: StorageView) -> None:
+        self.storage = storage
+        self._parsed: dict[str, Policy | None] = {}
+        self._acls: dict[tuple[str, ...], ACL] = {}
+        self._lock = threading.RLock()
+        if self.storage.get("default") is None:
+            self.storage.put("default", DEFAULT_POLICY.encode())
+
+    def names(self) -> list[str]:
+        """Every policy name, including the built-in `root`."""
+        return sorted({*self.storage.list(""), "root"})
+
+    def read(self, name: str) -> str | None:
+        """The stored text of a policy, or None."""
+        if name == "root":
+            return ""
+        raw = self.storage.get(name)
+        return None if raw is None else raw.decode()
+
+    def write(self, name: str, text: str) -> Policy:
+        """Parse and store a policy; raises BadRequest with the parser's message on errors."""
+        if name in IMMUTABLE:
+            raise BadRequest(f'cannot update "{name}" policy')
+        policy = parse_policy(name, text)
+        with self._lock:
+            self.storage.put(name, text.encode())
+            self._invalidate()
+        return policy
+
+    def delete(self, name: str) -> None:
+        """Remove a policy; `root` and `default` cannot be deleted."""
+        if name == "root":
+            raise BadRequest('cannot delete "root" policy')
+        if name == "default":
+            raise BadRequest("cannot delete default policy")
+        with self._lock:
+            self.storage.delete(name)
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._parsed.clear()
+        self._acls.clear()
+
+    def _policy(self, name: str) -> Policy | None:
+        if name not in self._parsed:
+            text = self.read(name)
+            self._parsed[name] = None if text is None else parse_policy(name, text)
+        return self._parsed[name]
+
+    def acl_for(self, names: list[str]) -> ACL:
+        """The compiled ACL for a token's policies (missing policies grant nothing)."""
+        key = tuple(names)
+        acl = self._acls.get(key)
+        if acl is not None:
+            return acl
+        with self._lock:
+            if "root" in names:
+                acl = ACL.root()
+            else:
+                found = [p for p in (self._policy(n) for n in names) if p is not None]
+                acl = ACL(found)
+            self._acls[key] = acl
+            return acl

@@ -1,0 +1,310 @@
+"""The services that exist only while the store is unsealed.
+
+Everything here holds decrypted state (mount table, token cache, compiled ACLs, audit salts);
+`close()` drops it all when the store seals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from reconciler.store import catalog
+from reconciler.store.audit.broker import AuditBroker
+from reconciler.store.auth.token_backend import TokenBackend
+from reconciler.store.auth.tokens import TokenStore, fill_auth
+from reconciler.store.errors import BadRequest
+from reconciler.store.framework import Backend, MountContext, MountEntry, SystemView
+from reconciler.store.ids import mount_accessor, new_uuid
+from reconciler.store.leases import LeaseManager
+from reconciler.store.logical import Auth, Request, Response, Secret
+from reconciler.store.mounts import (
+    PROTECTED_PREFIXES,
+    TABLE_KEYS,
+    Mount,
+    MountTable,
+    entry_from_json,
+    entry_to_json,
+    normalize_mount_path,
+)
+from reconciler.store.policy_store import PolicyStore
+from reconciler.store.storage.view import StorageView
+from reconciler.store.system.backend import SystemBackend
+
+if TYPE_CHECKING:
+    from reconciler.store.core import Core
+
+log = logging.getLogger("sealkeep.runtime")
+
+TOKEN_SWEEP_SECONDS = 10.0
+TYPE_ALIASES = {"kv-v2": ("kv", "2"), "kv-v1": ("kv", "1")}
+
+
+class Runtime:
+    """Mounts, tokens, leases, policies and audit of an unsealed store."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        barrier = core.barrier
+        sys_view = StorageView(barrier, "sys/")
+        self.tokens = TokenStore(sys_view.sub("token/"), core.config.max_lease_ttl)
+        self.policies = PolicyStore(sys_view.sub("policy/"))
+        self.audit = AuditBroker(sys_view.sub("audit/"))
+        self.entities = sys_view.sub("entity/")
+        self.leases = LeaseManager(sys_view.sub("expire/"), self.backend_for)
+        self.tokens.revoke_leases = self.leases.revoke_for_token
+        self.mounts = MountTable()
+        self._last_sweep = 0.0
+        self.cluster: tuple[str, str] = ("", "")
+
+    @classmethod
+    def create(cls, core: Core, first_time: bool) -> Runtime:
+        """Load (or, at init, create) the mount table and start every service."""
+        runtime = cls(core)
+        if first_time:
+            runtime._create_default_mounts()
+        else:
+            runtime._load_mounts()
+        runtime.cluster = runtime._cluster_identity()
+        runtime.leases.load()
+        runtime.audit.load()
+        return runtime
+
+    def _cluster_identity(self) -> tuple[str, str]:
+        """The cluster name and id, created once at init and kept in the barrier."""
+        doc = self.core.barrier.get("core/cluster")
+        if doc is None:
+            identity = {
+                "name": f"{self.core.config.cluster_name}-{new_uuid()[:8]}",
+                "id": new_uuid(),
+            }
+            self.core.barrier.put("core/cluster", json.dumps(identity).encode())
+        else:
+            identity = json.loads(doc)
+        return identity["name"], identity["id"]
+
+    # -- mounts ----------------------------------------------------------------------------
+
+    def _create_default_mounts(self) -> None:
+        self._mount(self._entry("sys/", "system", "system endpoints used for control", "secret"))
+        self._mount(self._entry("token/", "token", "token based credentials", "auth"))
+        kv = self._entry("secret/", "kv", "key/value secret storage", "secret")
+        kv.options = {"version": "2"}
+        self._mount(kv)
+        self._save_tables()
+
+    def _load_mounts(self) -> None:
+        for mount_class, key in TABLE_KEYS.items():
+            for doc in self._read_table(key):
+                entry = entry_from_json(doc)
+                entry.mount_class = mount_class  # type: ignore[assignment]
+                self._mount(entry)
+
+    def _read_table(self, key: str) -> list[dict[str, Any]]:
+        raw = self.core.barrier.get(key)
+        if raw is None:
+            return []
+        return list(json.loads(raw)["entries"])
+
+    def _save_tables(self) -> None:
+        for mount_class, key in TABLE_KEYS.items():
+            rows = [entry_to_json(e) for e in self.mounts.entries(mount_class)]
+            self.core.barrier.put(key, json.dumps({"v": 1, "entries": rows}).encode())
+
+    @staticmethod
+    def _entry(path: str, kind: str, description: str, mount_class: str) -> MountEntry:
+        return MountEntry(
+            path=path,
+            type=kind,
+            accessor=mount_accessor(kind, mount_class == "auth"),
+            uuid=new_uuid(),
+            description=description,
+            mount_class=mount_class,  # type: ignore[arg-type]
+        )
+
+    def _mount(self, entry: MountEntry) -> Mount:
+        area = "auth" if entry.mount_class == "auth" else "logical"
+        view = StorageView(self.core.barrier, f"{area}/{entry.uuid}/")
+        system = SystemView(
+            entry, self.core.config.default_lease_ttl, self.core.config.max_lease_ttl
+        )
+        ctx = MountContext(storage=view, mount=entry, system=system)
+        mount = Mount(entry, self._build_backend(entry, ctx))
+        self.mounts.add(mount)
+        return mount
+
+    def _build_backend(self, entry: MountEntry, ctx: MountContext) -> Backend:
+        if entry.type == "system":
+            return SystemBackend(ctx, self.core)
+        if entry.type == "token":
+            return TokenBackend(ctx, self.tokens, self.core.has_sudo)
+        factory = catalog.factory_for(entry.type, entry.mount_class)
+        if factory is None:
+            raise BadRequest(f"plugin not found in the catalog: {entry.type}")
+        return factory(ctx)
+
+    def enable(self, path: str, kind: str, mount_class: str, fields: dict[str, Any]) -> None:
+        """Mount a new engine or auth method (sys/mounts/:path, sys/auth/:path)."""
+        path = normalize_mount_path(path)
+        if not kind:
+            raise BadRequest("backend type must be specified as a string")
+        if mount_class == "secret" and path.startswith(PROTECTED_PREFIXES):
+            raise BadRequest(f'cannot mount "{path}"')
+        kind, options = _resolve_type(kind, dict(fields.get("options") or {}))
+        entry = self._entry(path, kind, str(fields.get("description") or ""), mount_class)
+        entry.options = options
+        entry.config = _mount_config(fields.get("config") or {})
+        entry.local = bool(fields.get("local") or False)
+        self._mount(entry)
+        self._save_tables()
+
+    def disable(self, path: str, mount_class: str) -> None:
+        """Unmount: revoke the mount's leases (or tokens) and drop its data."""
+        path = normalize_mount_path(path)
+        prefix = ("auth/" if mount_class == "auth" else "") + path
+        mount = self.mounts.get(prefix)
+        if mount is None:
+            return
+        if mount_class == "auth":
+            self._revoke_tokens_of(mount.entry.accessor)
+        else:
+            self.leases.revoke_prefix(prefix, force=True)
+        self.mounts.remove(prefix)
+        mount.backend.cleanup()
+        mount.backend.storage.delete_all()
+        self._save_tables()
+
+    def _revoke_tokens_of(self, accessor: str) -> None:
+        for name in self.tokens.storage.list("id/"):
+            doc = self.tokens.storage.get_json(f"id/{name}")
+            if doc and doc.get("mount_accessor") == accessor:
+                self.tokens.revoke_tree(name)
+
+    def tune(self, mount: Mount, fields: dict[str, Any]) -> None:
+        """Change a mount's TTLs, description or options (sys/mounts/:path/tune)."""
+        entry = mount.entry
+        entry.config.update(_mount_config(fields))
+        if fields.get("description") is not None:
+            entry.description = str(fields["description"])
+        options = fields.get("options") or {}
+        if options:
+            if "version" in options and entry.type != "kv":
+                raise BadRequest(f'secrets engine "{entry.type}" does not allow setting a version')
+            entry.options.update({k: str(v) for k, v in options.items()})
+            if "version" in options:  # KV v1 -> v2 upgrade: rebuild the backend
+                self.mounts.remove(mount.route_prefix)
+                self._mount(entry)
+        self._save_tables()
+
+    def backend_for(self, route_prefix: str) -> Backend | None:
+        """The backend mounted at `route_prefix` (lease revocation needs it)."""
+        mount = self.mounts.get(route_prefix)
+        return None if mount is None else mount.backend
+
+    # -- tokens and leases -----------------------------------------------------------------
+
+    def issue_login_token(self, req: Request, mount: Mount, auth: Auth) -> None:
+        """Create the token for a successful login and fill in `auth`'s token fields."""
+        from reconciler.store.core import auth_to_token_params
+
+        auth.entity_id = auth.entity_id or self._entity_for(mount, auth.alias_name)
+        system = mount.backend.ctx.system
+        limits = (system.default_lease_ttl(), system.max_lease_ttl())
+        token_id, entry = self.tokens.create(auth_to_token_params(req, mount, auth, limits))
+        fill_auth(auth, token_id, entry)
+
+    def _entity_for(self, mount: Mount, alias_name: str) -> str:
+        if not alias_name:
+            return ""
+        key = f"alias/{mount.entry.accessor}/{alias_name.replace('/', '%2F')}"
+        raw = self.entities.get(key)
+        if raw is not None:
+            return raw.decode()
+        entity_id = new_uuid()
+        self.entities.put(key, entity_id.encode())
+        return entity_id
+
+    def register_lease(self, req: Request, mount: Mount, secret: Secret) -> None:
+        """Persist a lease for a dynamic secret, owned by the calling token."""
+        system = mount.backend.ctx.system
+        owner = req.token_entry.id_hash if req.token_entry is not None else ""
+        limits = (system.default_lease_ttl(), system.max_lease_ttl())
+        self.leases.register(req.path, mount.route_prefix, secret, owner, limits)
+
+    @staticmethod
+    def cidr_allows(cidrs: list[str], remote_addr: str) -> bool:
+        """True when `remote_addr` is inside one of `cidrs`."""
+        try:
+            addr = ipaddress.ip_address(remote_addr)
+        except ValueError:
+            return False
+        return any(addr in ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+    # -- audit -----------------------------------------------------------------------------
+
+    def audit_request(self, req: Request, error: str | None) -> None:
+        """Log the request entry; raises AuditFailed when devices exist and none logged."""
+        if self.audit.has_devices:
+            self.audit.log_request(req, error)
+
+    def audit_response(self, req: Request, resp: Response | None, error: str | None) -> None:
+        """Log the response entry (fail closed as for requests)."""
+        if self.audit.has_devices:
+            self.audit.log_response(req, resp, error)
+
+    # -- background ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Expire leases and tokens; run each engine's scheduled work."""
+        self.leases.tick()
+        current = time.monotonic()
+        if current - self._last_sweep >= TOKEN_SWEEP_SECONDS:
+            self._last_sweep = current
+            for id_hash in self.tokens.expired_hashes():
+                self.tokens.revoke_tree(id_hash)
+        for mount in self.mounts.mounts():
+            try:
+                mount.backend.periodic()
+            except Exception:  # one engine's failure must not stop the others' schedules
+                log.exception("periodic work failed on %s", mount.route_prefix)
+
+    def close(self) -> None:
+        """Stop everything and drop decrypted state."""
+        self.audit.close()
+        for mount in self.mounts.clear():
+            mount.backend.cleanup()
+        self.tokens.drop_cache()
+        self.leases.clear()
+
+
+def _resolve_type(kind: str, options: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    if kind in TYPE_ALIASES:
+        kind, version = TYPE_ALIASES[kind]
+        options["version"] = version
+    if "version" in options and kind != "kv":
+        raise BadRequest(f'secrets engine "{kind}" does not allow setting a version')
+    return kind, {k: str(v) for k, v in options.items()}
+
+
+def _mount_config(config: dict[str, Any]) -> dict[str, Any]:
+    from reconciler.store.durations import parse_duration
+
+    out: dict[str, Any] = {}
+    for key in ("default_lease_ttl", "max_lease_ttl"):
+        value = config.get(key)
+        if value is None or value == "system":
+            continue
+        try:
+            out[key] = parse_duration(value)
+        except ValueError as exc:
+            raise BadRequest(f"invalid {key}: {exc}") from None
+    for key in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
+        if config.get(key) is not None:
+            value = config[key]
+            out[key] = value.split(",") if isinstance(value, str) else list(value)
+    if config.get("listing_visibility") is not None:
+        out["listing_visibility"] = str(config["listing_visibility"])
+    return out

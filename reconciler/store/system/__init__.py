@@ -1,0 +1,1 @@
+"""The `sys/` backend: the store's own control API."""
