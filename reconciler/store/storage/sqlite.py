@@ -121,8 +121,9 @@ class SqliteStorage:
 
     def get(self, key: str) -> bytes | None:
         """The value at `key`, or None."""
-        with self._lock:
-            return self._ops.get(key)
+        with self._lock:  # inlined rather than via _Ops: this is the server's hot path
+            row = self._conn.execute(_GET, (key,)).fetchone()
+        return None if row is None else row[0]
 
     def put(self, key: str, value: bytes) -> None:
         """Store `value` at `key`; on disk when this returns."""
@@ -153,10 +154,13 @@ class SqliteStorage:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield _SqliteTransaction(self._ops)
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # SQLite may already have rolled back (disk full, I/O error); a second
+                # ROLLBACK would raise and hide the original error.
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close the connection; later calls raise `sqlite3.ProgrammingError`."""

@@ -11,7 +11,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reconciler.store.storage.base import children
 from reconciler.store.storage.sqlite import SqliteStorage
 
 REPO = Path(__file__).resolve().parents[3]
@@ -144,3 +147,18 @@ def test_closed_storage_raises(tmp_path: Path) -> None:
     storage.close()
     with pytest.raises(Exception, match="closed"):
         storage.get("a")
+
+
+@given(st.sets(st.text(alphabet="ab/0-.", min_size=1, max_size=8), max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_list_matches_reference_children(keys: set[str]) -> None:
+    storage = SqliteStorage(":memory:")
+    try:
+        for key in keys:
+            storage.put(key, b"v")
+        ordered = sorted(keys)
+        prefixes = {""} | {key[: i + 1] for key in keys for i, c in enumerate(key) if c == "/"}
+        for prefix in prefixes | {"a", "a/b"}:
+            assert storage.list(prefix) == children(ordered, prefix), prefix
+    finally:
+        storage.close()
