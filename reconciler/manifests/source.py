@@ -85,6 +85,10 @@ class Document:
         """The span of the value at `path`, or of its nearest ancestor that has one."""
         return _nearest(self.spans, path, self.start)
 
+    def locate(self, path: JsonPath, *, at_key: bool = False) -> Span:
+        """`key_span` when `at_key`, else `value_span`."""
+        return self.key_span(path) if at_key else self.value_span(path)
+
     def key_span(self, path: JsonPath) -> Span:
         """The span of the key that holds `path`; falls back to the value, then its ancestors."""
         for depth in range(len(path), 0, -1):
