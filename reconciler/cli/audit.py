@@ -25,7 +25,7 @@ from reconciler.store.audit.verify import VerifyResult, verify_files
 _FILES = click.Path(exists=True, dir_okay=False, readable=True)
 _OPERATIONS = ("read", "list", "create", "update", "delete", "patch")
 _TABLE = (
-    "{time:<30} {type:<8} {operation:<6} {display_name:<22} {remote_address:<15} "
+    "{time:<30} {type:<8} {operation:<9} {display_name:<22} {remote_address:<15} "
     "{outcome:<24} {path}"
 )
 
