@@ -99,14 +99,17 @@ def _identity(value: Mapping[str, Any]) -> tuple[str | None, str | None]:
     )
 
 
-def _check_kind(doc: Document, kind: str | None, schemas: SchemaSet) -> Diagnostic | None:
+def _check_kind(
+    doc: Document, kind: str | None, name: str | None, schemas: SchemaSet
+) -> Diagnostic | None:
     if kind is not None and schemas.validator_for(kind) is not None:
         return None
     expected = ", ".join(schemas.kind_names())
     if kind is None:
         return Diagnostic.at(doc.start, f"missing kind (expected one of {expected})")
+    message = f"unknown kind '{kind}' (expected one of {expected})"
     span = doc.value_span(("kind",))
-    return Diagnostic.at(span, f"unknown kind '{kind}' (expected one of {expected})")
+    return Diagnostic.at(span, message, kind=kind, name=name, json_path=("kind",))
 
 
 def _load_document(doc: Document, lines: list[str], out: _Collector) -> None:
@@ -123,7 +126,7 @@ def _load_document(doc: Document, lines: list[str], out: _Collector) -> None:
         out.diagnostics.append(
             Diagnostic.at(problem.span, problem.message, json_path=problem.json_path, **subject)
         )
-    bad_kind = _check_kind(doc, kind, out.schemas)
+    bad_kind = _check_kind(doc, kind, name, out.schemas)
     if bad_kind is not None or kind is None:
         out.diagnostics.extend([bad_kind] if bad_kind else [])
         return

@@ -77,7 +77,9 @@ def _explain(error: ValidationError, resolver: Resolver[object]) -> Iterator[Sch
         yield from _explain(_best(error), resolver)
         return
     message = custom or _generic(error)
-    yield SchemaProblem(path, message + _got(error.instance, path))
+    # Problems about a whole mapping read best at its key ("spec:"), not at its first child.
+    whole = isinstance(error.instance, Mapping)
+    yield SchemaProblem(path, message + _got(error, path), at_key=whole)
 
 
 def _custom(error: ValidationError) -> str | None:
@@ -166,16 +168,15 @@ def _type_name(value: object) -> str:
     return _TYPE_NAMES.get(str(value), str(value))
 
 
-def _got(instance: object, path: JsonPath) -> str:
+def _got(error: ValidationError, path: JsonPath) -> str:
     """A `(got ...)` suffix for short scalars in non-sensitive places; else nothing."""
+    instance = error.instance
     if is_sensitive(path):
         return ""
     if isinstance(instance, bool | int | float) or (
         isinstance(instance, str) and len(instance) <= 60 and "\n" not in instance
     ):
         return f" (got {instance!r})"
-    if isinstance(instance, list):
-        return " (got a list)"
-    if isinstance(instance, dict):
-        return " (got a mapping)"
+    if error.validator == "type" and isinstance(instance, list | dict):
+        return " (got a list)" if isinstance(instance, list) else " (got a mapping)"
     return ""

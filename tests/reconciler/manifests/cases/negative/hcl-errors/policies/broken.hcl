@@ -1,0 +1,7 @@
+path "secret/data/*" {
+  capabilities = ["read"]
+}
+
+pth "secret/metadata/*" {
+  capabilities = ["list"]
+}
