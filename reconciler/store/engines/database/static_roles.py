@@ -177,8 +177,10 @@ class StaticRoles:
                 self._rotate(role, current)
 
     def _schedule(self, role: StaticRole) -> None:
+        # After a failure the retry time rules, even when the failed attempt was a manual
+        # rotation ahead of schedule: the store should not keep a password it meant to drop.
         if self._due is not None:
-            self._due[role.name] = max(role.next_rotation, role.retry_at)
+            self._due[role.name] = role.retry_at if role.failures else role.next_rotation
 
     def _rotate(self, role: StaticRole, current: float) -> None:
         """One rotation attempt; the outcome (success or error) is saved either way."""
