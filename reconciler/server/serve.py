@@ -40,6 +40,10 @@ def _on_sighup(core: Core) -> None:
         runtime.audit.reopen()
 
 
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(core: Core, listener: ListenerConfig) -> None:
     """Serve until SIGINT/SIGTERM; in-flight requests finish, then storage closes."""
     host, port = listener.host_port
@@ -60,6 +64,9 @@ def serve(core: Core, listener: ListenerConfig) -> None:
     ticker.start()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGHUP, lambda *_: _on_sighup(core))
+        # uvicorn shuts down gracefully, restores this handler and re-raises the signal:
+        # turning it into SystemExit lets the `finally` below close storage cleanly.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         server.run()
     finally:
