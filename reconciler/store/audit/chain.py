@@ -52,7 +52,11 @@ def encode_line(
     if not entry:
         raise ValueError("an audit entry cannot be empty")
     # ensure_ascii keeps every line pure ASCII with no raw newline inside.
-    body = json.dumps(entry, separators=(",", ":"))
+    return chain_body(json.dumps(entry, separators=(",", ":")), head, prefix)
+
+
+def chain_body(body: str, head: ChainHead, prefix: str = "") -> tuple[bytes, ChainHead]:
+    """Chain an already serialised, non-empty JSON object (`{...}` on one line)."""
     seq = head.seq + 1
     text = f'{prefix}{{"chain":{{"seq":{seq},"prev":"{head.digest}"}},{body[1:]}\n'
     line = text.encode()

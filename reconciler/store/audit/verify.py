@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reconciler.store.audit.chain import GENESIS, ChainHead, parse_chain
+from reconciler.store.audit.chain import (
+    CHAIN_END,
+    CHAIN_PREFIX,
+    GENESIS,
+    PREV_MARK,
+    ChainHead,
+    parse_chain,
+)
 
 ProblemKind = Literal["edited", "deleted", "inserted", "reordered", "truncated", "unlinked"]
 
@@ -158,6 +165,13 @@ def _diagnose(
         return Problem(
             n, "deleted", f"{seq - e} line(s) deleted before line {n} (seq {e} to {seq - 1})"
         )
+    if seq < scan.result.first_seq:
+        return Problem(
+            n,
+            "reordered",
+            f"line {n} has seq {seq}, which belongs before line 1 (seq "
+            f"{scan.result.first_seq}): lines were reordered",
+        )
     if scan.prev2 is not None and prev == _digest(scan.prev2):
         return Problem(
             n - 1, "inserted", f"line {n - 1} was inserted: line {n} follows line {n - 2}"
@@ -177,9 +191,12 @@ def _scan_lines(lines: Iterator[bytes], scan: _Scan) -> Problem | None:
             problem = scan.first(line, lines)
             if problem is not None:
                 return problem
-        parsed = parse_chain(line)
-        if parsed is None or parsed[0] != scan.expected or parsed[1] != scan.digest:
-            return _diagnose(scan, line, parsed, lines)
+        # Fast path: the exact chain field this line must start with, compared as bytes.
+        want = b"%s%d%s%s%s" % (CHAIN_PREFIX, scan.expected, PREV_MARK, scan.digest, CHAIN_END)
+        if not line.startswith(want):
+            parsed = parse_chain(line)  # slow path: a device `prefix`, or a problem
+            if parsed is None or parsed != (scan.expected, scan.digest):
+                return _diagnose(scan, line, parsed, lines)
         scan.digest = _digest(line)
         scan.expected += 1
         scan.prev2, scan.prev1 = scan.prev1, line

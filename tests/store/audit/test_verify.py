@@ -147,3 +147,18 @@ def test_messages_hold_no_entry_content(log: Path) -> None:
     problem = verify(str(log)).problem
     assert problem is not None and b"hmac-sha256" not in problem.message.encode()
     assert "secret/data" not in problem.message
+
+
+def test_device_prefix_is_verified_and_queried(tmp_path: Path) -> None:
+    path = tmp_path / "prefixed.log"
+    broker = file_broker(path, prefix="sealkeep-audit: ")
+    for _ in range(3):
+        broker.log_request(read_request(), None)
+    broker.close()
+    assert all(line.startswith(b"sealkeep-audit: {") for line in lines(path))
+    assert verify(str(path)).ok
+    content = lines(path)
+    content[0], content[1] = content[1], content[0]
+    _rewrite(path, content)
+    problem = verify(str(path)).problem
+    assert problem is not None and (problem.line, problem.kind) == (2, "reordered")
