@@ -127,6 +127,24 @@ def _lookahead(rest: Iterator[bytes], seq: int) -> int:
     return 0
 
 
+def _gap(scan: _Scan, seq: int, prev: bytes, rest: Iterator[bytes]) -> Problem:
+    """Line `scan.n` skips ahead to `seq`: an edited seq, a reorder, or deleted lines."""
+    n, e = scan.n, scan.expected
+    if prev == scan.digest:
+        return Problem(n, "edited", f"line {n}: its seq was modified ({seq}, expected {e})")
+    found = _lookahead(rest, e)
+    if found:
+        return Problem(
+            n,
+            "reordered",
+            f"line {n} has seq {seq} but seq {e} was expected; seq {e} is at line "
+            f"{n + found}: lines were reordered",
+        )
+    return Problem(
+        n, "deleted", f"{seq - e} line(s) deleted before line {n} (seq {e} to {seq - 1})"
+    )
+
+
 def _diagnose(
     scan: _Scan, line: bytes, parsed: tuple[int, bytes] | None, rest: Iterator[bytes]
 ) -> Problem:
@@ -152,19 +170,7 @@ def _diagnose(
             f"line {n - 1} was modified: its hash no longer matches the prev in line {n}",
         )
     if seq > e:
-        if prev == scan.digest:
-            return Problem(n, "edited", f"line {n}: its seq was modified ({seq}, expected {e})")
-        found = _lookahead(rest, e)
-        if found:
-            return Problem(
-                n,
-                "reordered",
-                f"line {n} has seq {seq} but seq {e} was expected; seq {e} is at line "
-                f"{n + found}: lines were reordered",
-            )
-        return Problem(
-            n, "deleted", f"{seq - e} line(s) deleted before line {n} (seq {e} to {seq - 1})"
-        )
+        return _gap(scan, seq, prev, rest)
     if seq < scan.result.first_seq:
         return Problem(
             n,
