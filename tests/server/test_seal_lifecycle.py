@@ -50,7 +50,9 @@ def test_init_defaults_to_five_shares_threshold_three(sealed_server: ServerProce
         (256, 3, "shares must be less than 256"),
     ],
 )
-def test_bad_init_parameters(sealed_server: ServerProcess, shares: int, threshold: int, message: str) -> None:
+def test_bad_init_parameters(
+    sealed_server: ServerProcess, shares: int, threshold: int, message: str
+) -> None:
     with pytest.raises(hvac.exceptions.InvalidRequest, match=message):
         sealed_server.client("").sys.initialize(secret_shares=shares, secret_threshold=threshold)
     assert sealed_server.client("").sys.is_initialized() is False

@@ -25,7 +25,17 @@ def test_envelope_has_every_key_and_exact_content_type(dev_server: ServerProcess
     assert resp.headers["Content-Type"] == "application/json"
     assert resp.headers["Cache-Control"] == "no-store"
     body = resp.json()
-    for key in ("request_id", "lease_id", "renewable", "lease_duration", "data", "wrap_info", "warnings", "auth", "mount_type"):
+    for key in (
+        "request_id",
+        "lease_id",
+        "renewable",
+        "lease_duration",
+        "data",
+        "wrap_info",
+        "warnings",
+        "auth",
+        "mount_type",
+    ):
         assert key in body
     assert body["mount_type"] == "token"
     assert body["data"]["policies"] == ["root"]
@@ -35,9 +45,13 @@ def test_error_bodies_are_json_that_hvac_can_read(dev_server: ServerProcess) -> 
     resp = requests.get(_url(dev_server, "secret/data/x"), headers={"X-Vault-Token": "nope"})
     assert resp.status_code == 403
     assert resp.headers["Content-Type"] == "application/json"
-    assert resp.json() == {"errors": ["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]}
+    assert resp.json() == {
+        "errors": ["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]
+    }
     with pytest.raises(hvac.exceptions.Forbidden) as caught:
-        dev_server.client("nope").secrets.kv.v2.read_secret_version("x", raise_on_deleted_version=True)
+        dev_server.client("nope").secrets.kv.v2.read_secret_version(
+            "x", raise_on_deleted_version=True
+        )
     assert "invalid token" in str(caught.value)
 
 
@@ -48,20 +62,33 @@ def test_missing_token_is_forbidden(dev_server: ServerProcess) -> None:
 
 def test_bearer_header_is_accepted_and_x_vault_token_wins(dev_server: ServerProcess) -> None:
     bearer = {"Authorization": f"Bearer {dev_server.root_token}"}
-    assert requests.get(_url(dev_server, "auth/token/lookup-self"), headers=bearer).status_code == 200
+    assert (
+        requests.get(_url(dev_server, "auth/token/lookup-self"), headers=bearer).status_code == 200
+    )
     both = {**bearer, "X-Vault-Token": "wrong"}
     assert requests.get(_url(dev_server, "auth/token/lookup-self"), headers=both).status_code == 403
 
 
 def test_malformed_json_is_400_and_changes_nothing(dev_server: ServerProcess, unique: str) -> None:
-    resp = requests.post(_url(dev_server, f"secret/data/{unique}"), data=b'{"data": {"a": ', headers=_root(dev_server))
+    resp = requests.post(
+        _url(dev_server, f"secret/data/{unique}"),
+        data=b'{"data": {"a": ',
+        headers=_root(dev_server),
+    )
     assert resp.status_code == 400
     assert resp.json()["errors"][0].startswith("error parsing JSON")
-    assert requests.get(_url(dev_server, f"secret/data/{unique}"), headers=_root(dev_server)).status_code == 404
+    assert (
+        requests.get(
+            _url(dev_server, f"secret/data/{unique}"), headers=_root(dev_server)
+        ).status_code
+        == 404
+    )
 
 
 def test_json_that_is_not_an_object_is_400(dev_server: ServerProcess, unique: str) -> None:
-    resp = requests.post(_url(dev_server, f"secret/data/{unique}"), data=b"[1, 2]", headers=_root(dev_server))
+    resp = requests.post(
+        _url(dev_server, f"secret/data/{unique}"), data=b"[1, 2]", headers=_root(dev_server)
+    )
     assert resp.status_code == 400
 
 
@@ -82,24 +109,40 @@ def test_unknown_fields_produce_vaults_warning(dev_server: ServerProcess) -> Non
         headers=_root(dev_server),
     )
     assert resp.status_code == 200
-    assert resp.json()["warnings"] == ["Endpoint ignored these unrecognized parameters: [another bogus]"]
+    assert resp.json()["warnings"] == [
+        "Endpoint ignored these unrecognized parameters: [another bogus]"
+    ]
 
 
 def test_body_over_32_mib_is_413(dev_server: ServerProcess, unique: str) -> None:
     big = b'{"data": {"v": "' + b"a" * (32 * 1024 * 1024) + b'"}}'
-    resp = requests.post(_url(dev_server, f"secret/data/{unique}"), data=big, headers=_root(dev_server))
+    resp = requests.post(
+        _url(dev_server, f"secret/data/{unique}"), data=big, headers=_root(dev_server)
+    )
     assert resp.status_code == 413
-    assert requests.get(_url(dev_server, f"secret/data/{unique}"), headers=_root(dev_server)).status_code == 404
+    assert (
+        requests.get(
+            _url(dev_server, f"secret/data/{unique}"), headers=_root(dev_server)
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(
     "raw_path",
-    ["secret/data/../../sys/mounts", "secret/data/a/%2e%2e/b", "secret%2Fdata%2Fx", "secret/data//x"],
+    [
+        "secret/data/../../sys/mounts",
+        "secret/data/a/%2e%2e/b",
+        "secret%2Fdata%2Fx",
+        "secret/data//x",
+    ],
 )
 def test_path_traversal_is_refused(dev_server: ServerProcess, raw_path: str) -> None:
     # requests normalises "..", so send the raw bytes with a prepared request.
     session = requests.Session()
-    prepared = requests.Request("GET", f"{dev_server.url}/v1/x", headers=_root(dev_server)).prepare()
+    prepared = requests.Request(
+        "GET", f"{dev_server.url}/v1/x", headers=_root(dev_server)
+    ).prepare()
     prepared.url = f"{dev_server.url}/v1/{raw_path}"
     resp = session.send(prepared)
     assert resp.status_code in (400, 404)
@@ -112,7 +155,9 @@ def test_unknown_verb_is_405(dev_server: ServerProcess) -> None:
 
 
 def test_patch_needs_merge_patch_content_type(dev_server: ServerProcess, unique: str) -> None:
-    resp = requests.patch(_url(dev_server, f"secret/data/{unique}"), json={"data": {}}, headers=_root(dev_server))
+    resp = requests.patch(
+        _url(dev_server, f"secret/data/{unique}"), json={"data": {}}, headers=_root(dev_server)
+    )
     assert resp.status_code == 415
 
 
@@ -120,8 +165,13 @@ def test_unrouted_path_is_404_for_root_and_403_for_others(dev_server: ServerProc
     resp = requests.get(_url(dev_server, "nomount/x"), headers=_root(dev_server))
     assert resp.status_code == 404
     assert "no handler for route" in resp.json()["errors"][0]
-    token = dev_server.client().auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
-    assert requests.get(_url(dev_server, "nomount/x"), headers={"X-Vault-Token": token}).status_code == 403
+    token = dev_server.client().auth.token.create(policies=["default"], ttl="5m")["auth"][
+        "client_token"
+    ]
+    assert (
+        requests.get(_url(dev_server, "nomount/x"), headers={"X-Vault-Token": token}).status_code
+        == 403
+    )
 
 
 def test_outside_v1_is_404_with_empty_errors(dev_server: ServerProcess) -> None:
@@ -130,14 +180,22 @@ def test_outside_v1_is_404_with_empty_errors(dev_server: ServerProcess) -> None:
     assert resp.json() == {"errors": []}
 
 
-def test_list_verb_and_list_query_agree(vault: hvac.Client, dev_server: ServerProcess, unique: str) -> None:
+def test_list_verb_and_list_query_agree(
+    vault: hvac.Client, dev_server: ServerProcess, unique: str
+) -> None:
     for name in ("a", "b/c"):
         vault.secrets.kv.v2.create_or_update_secret(path=f"{unique}/{name}", secret={"k": "v"})
-    via_verb = requests.request("LIST", _url(dev_server, f"secret/metadata/{unique}"), headers=_root(dev_server))
-    via_query = requests.get(_url(dev_server, f"secret/metadata/{unique}?list=true"), headers=_root(dev_server))
+    via_verb = requests.request(
+        "LIST", _url(dev_server, f"secret/metadata/{unique}"), headers=_root(dev_server)
+    )
+    via_query = requests.get(
+        _url(dev_server, f"secret/metadata/{unique}?list=true"), headers=_root(dev_server)
+    )
     assert via_verb.json()["data"]["keys"] == ["a", "b/"]
     assert via_query.json()["data"]["keys"] == ["a", "b/"]
-    bad = requests.get(_url(dev_server, f"secret/metadata/{unique}?list=maybe"), headers=_root(dev_server))
+    bad = requests.get(
+        _url(dev_server, f"secret/metadata/{unique}?list=maybe"), headers=_root(dev_server)
+    )
     assert bad.status_code == 400
 
 
