@@ -9,7 +9,6 @@ import pytest
 
 from tests.support.servers import ServerProcess
 
-
 CREATOR = 'path "auth/token/create" { capabilities = ["update"] }'
 
 
