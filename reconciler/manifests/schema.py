@@ -13,10 +13,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+if TYPE_CHECKING:
+    # referencing exports Resolver only from its private module; it is used for types alone.
+    from referencing._core import Resolver
 
 SCHEMAS_ENV = "SEALKEEP_SCHEMAS_DIR"
 CONFIG_SCHEMA = "sealkeep.schema.json"
@@ -80,6 +85,27 @@ def _kind_of(schema: Mapping[str, object]) -> str | None:
     return None
 
 
+def _inline(node: object, resolver: Resolver[object]) -> object:
+    """`node` with every `$ref` replaced by its target (the schemas have no recursion).
+
+    Validation then never looks a reference up, which makes it several times faster; a `$ref`
+    with sibling keywords becomes `allOf` so both still apply.
+    """
+    if isinstance(node, list):
+        return [_inline(item, resolver) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    inner = {key: _inline(value, resolver) for key, value in node.items() if key != "$ref"}
+    if not isinstance(ref, str):
+        return inner
+    resolved = resolver.lookup(ref)
+    target = _inline(resolved.contents, resolved.resolver)
+    if not inner:
+        return target
+    return {**inner, "allOf": [target, *inner.get("allOf", [])]}
+
+
 @functools.cache
 def load_schemas(directory: Path | None = None) -> SchemaSet:
     """Load and check every `*.schema.json` once; later calls reuse the result."""
@@ -93,7 +119,9 @@ def load_schemas(directory: Path | None = None) -> SchemaSet:
 
     def validator(doc: dict[str, object]) -> Draft202012Validator:
         Draft202012Validator.check_schema(doc)
-        return Draft202012Validator(doc, registry=registry)
+        resolver = registry.resolver(base_uri=str(doc.get("$id", "")))
+        inlined = _inline({k: v for k, v in doc.items() if k != "$defs"}, resolver)
+        return Draft202012Validator(inlined, registry=registry)
 
     kinds: dict[str, Draft202012Validator] = {}
     for doc in documents.values():
