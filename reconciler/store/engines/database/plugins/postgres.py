@@ -101,33 +101,34 @@ class PostgresPlugin:
         self._run(lambda conn: _in_transaction(conn, queries))
 
     def revoke_user(self, statements: list[str], username: str) -> None:
-        """Block logins, terminate sessions, then run the statements or drop the role."""
+        """Terminate the user's sessions, run the statements or drop the role, in one commit."""
 
         def revoke(conn: psycopg.Connection) -> None:
-            if not _role_exists(conn, username):
+            found = _role_lookup(conn, username)
+            if found is None:
                 return
+            oid, other_databases = found
             role = sql.Identifier(username)
-            conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(role))
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE usename = %s AND pid <> pg_backend_pid()",
-                (username,),
-            )
+            queries: list[sql.Composable] = []
             if statements:
-                _in_transaction(conn, expand_statements(statements, user_values(username)))
+                rendered = expand_statements(statements, user_values(username))
+                queries = [sql.SQL(query) for query in rendered]  # type: ignore[arg-type]
             else:
-                self._drop_role(conn, username)
+                for dbname in other_databases:
+                    with self._connect(dbname) as other:
+                        _drop_owned(other, role)
+                drops = [*_DROP_OWNED, sql.SQL("DROP ROLE IF EXISTS {}")]
+                queries = [query.format(role) for query in drops]
+            # Pipelined: one round trip for the whole revocation instead of one per query.
+            with conn.pipeline():
+                with conn.transaction():
+                    _terminate_sessions(conn, oid)
+                    for query in queries:
+                        conn.execute(query)
+                # A login that slipped in before the commit survives DROP ROLE; end it too.
+                _terminate_sessions(conn, oid)
 
         self._run(revoke)
-
-    def _drop_role(self, conn: psycopg.Connection, username: str) -> None:
-        role = sql.Identifier(username)
-        for dbname in _other_databases_with_dependencies(conn, username):
-            with self._connect(dbname) as other:
-                _drop_owned(other, role)
-        with conn.transaction():
-            _drop_owned(conn, role)
-            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
 
     def rotate_root(self, statements: list[str], new_password: str) -> None:
         """Change the root user's password (default: `ALTER ROLE ... WITH PASSWORD`)."""
@@ -155,7 +156,8 @@ def _is_disconnect(exc: BaseException) -> bool:
 
 
 def _in_transaction(conn: psycopg.Connection, queries: list[str]) -> None:
-    with conn.transaction():
+    # Pipelined so the statements and the commit cost one round trip, not one each.
+    with conn.pipeline(), conn.transaction():
         for query in queries:
             conn.execute(query)  # type: ignore[call-overload]
 
@@ -170,23 +172,30 @@ def _best_effort(conn: psycopg.Connection, queries: list[str]) -> None:
                 return
 
 
-def _role_exists(conn: psycopg.Connection, username: str) -> bool:
-    row = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (username,)).fetchone()
-    return row is not None
+def _role_lookup(conn: psycopg.Connection, username: str) -> tuple[int, list[str]] | None:
+    """The role's oid and the other databases where it owns objects or holds privileges."""
+    row = conn.execute(
+        "SELECT r.oid, ARRAY(SELECT DISTINCT d.datname FROM pg_shdepend s "
+        "JOIN pg_database d ON d.oid = s.dbid WHERE s.refobjid = r.oid "
+        "AND d.datname <> current_database() AND d.datallowconn) "
+        "FROM pg_roles r WHERE r.rolname = %s",
+        (username,),
+    ).fetchone()
+    return None if row is None else (int(row[0]), list(row[1]))
+
+
+def _terminate_sessions(conn: psycopg.Connection, oid: int) -> None:
+    # By role oid, so sessions are still found after the role (and its name) is gone.
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE usesysid = %s AND pid <> pg_backend_pid()",
+        (oid,),
+    )
+
+
+_DROP_OWNED = [sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER"), sql.SQL("DROP OWNED BY {}")]
 
 
 def _drop_owned(conn: psycopg.Connection, role: sql.Identifier) -> None:
-    conn.execute(sql.SQL("REASSIGN OWNED BY {} TO CURRENT_USER").format(role))
-    conn.execute(sql.SQL("DROP OWNED BY {}").format(role))
-
-
-def _other_databases_with_dependencies(conn: psycopg.Connection, username: str) -> list[str]:
-    """Databases other than this one where the role owns objects or holds privileges."""
-    rows = conn.execute(
-        "SELECT DISTINCT d.datname FROM pg_shdepend s "
-        "JOIN pg_database d ON d.oid = s.dbid "
-        "JOIN pg_roles r ON r.oid = s.refobjid "
-        "WHERE r.rolname = %s AND d.datname <> current_database() AND d.datallowconn",
-        (username,),
-    ).fetchall()
-    return [row[0] for row in rows]
+    for query in _DROP_OWNED:
+        conn.execute(query.format(role))
