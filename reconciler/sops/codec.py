@@ -20,7 +20,8 @@ from reconciler.sops.errors import CleartextValueError, MacMismatchError, SopsEr
 from reconciler.sops.metadata import SopsMetadata
 from reconciler.sops.tree import DEFAULT_RULE, CommentLookup, Leaf, SelectionRule, walk
 
-Stash = dict[tuple[str, str, bytes], str]
+# Several equal values at one path (list items) each keep their own ciphertext, in order.
+Stash = dict[tuple[str, str, bytes], list[str]]
 
 
 def open_values(
@@ -33,9 +34,10 @@ def open_values(
     """Decrypt every value in place, check the MAC; returns the MAC hex and the stash."""
     stash: Stash = {}
     leaves: list[Leaf] = []
+    cipher = values.cipher_for(data_key)
     for leaf in walk(tree, meta.selection, heads):
         if leaf.encrypted:
-            _open_leaf(leaf, data_key, where, stash)
+            _open_leaf(leaf, cipher, where, stash)
         leaves.append(leaf)
     try:
         computed = mac.compute(leaves, meta.mac_only_encrypted)
@@ -54,7 +56,7 @@ def open_values(
     return computed, stash
 
 
-def _open_leaf(leaf: Leaf, data_key: bytes, where: str, stash: Stash) -> None:
+def _open_leaf(leaf: Leaf, data_key: values.AESGCM, where: str, stash: Stash) -> None:
     value = leaf.value
     if isinstance(value, str) and value == "":
         return
@@ -69,7 +71,7 @@ def _open_leaf(leaf: Leaf, data_key: bytes, where: str, stash: Stash) -> None:
         raise SopsError(f"{where}: cannot decrypt the value at {leaf.display}: {exc}") from None
     except ValueError:
         raise SopsError(f"{where}: the value at {leaf.display} does not fit its type tag") from None
-    stash[(leaf.aad, value_type, plaintext)] = str(value)
+    stash.setdefault((leaf.aad, value_type, plaintext), []).append(str(value))
     if isinstance(leaf.container, CommentedMap) and isinstance(decoded, str):
         decoded = _readable(decoded)
     leaf.value = decoded
@@ -92,7 +94,7 @@ def _comment_opener(data_key: bytes, stash: Stash) -> comments.CommentRewrite:
             plaintext, _ = values.decrypt(text, data_key, aad)
         except values.ValueDecodeError:
             return text  # sops also leaves a comment it cannot open as it is
-        stash[(aad, "comment", plaintext)] = text
+        stash.setdefault((aad, "comment", plaintext), []).append(text)
         return plaintext.decode("utf-8", errors="replace")
 
     return change
@@ -107,6 +109,8 @@ def seal_values(
     heads: CommentLookup | None = None,
 ) -> str:
     """Encrypt every selected value in place (reusing stashed ciphertexts); returns the MAC hex."""
+    stash = {key: list(found) for key, found in stash.items()}  # consumed below
+    cipher = values.cipher_for(data_key)
     leaves: list[Leaf] = []
     for leaf in walk(tree, selection, heads):
         try:
@@ -118,8 +122,8 @@ def seal_values(
             ) from None
         leaves.append(leaf)
         if leaf.encrypted and not (isinstance(leaf.value, str) and leaf.value == ""):
-            cached = stash.get((leaf.aad, value_type, plaintext))
-            leaf.replace(cached or values.encrypt(plaintext, value_type, data_key, leaf.aad))
+            cached = _take(stash, (leaf.aad, value_type, plaintext))
+            leaf.replace(cached or values.encrypt(plaintext, value_type, cipher, leaf.aad))
     digest = mac.compute(leaves, mac_only_encrypted)
     if isinstance(tree, CommentedMap):
         comments.rewrite(tree, _comment_sealer(selection or DEFAULT_RULE, data_key, stash))
@@ -132,8 +136,16 @@ def _comment_sealer(rule: SelectionRule, data_key: bytes, stash: Stash) -> comme
             return text
         aad = ":".join(path) + ":"
         plaintext = text.encode("utf-8")
-        return stash.get((aad, "comment", plaintext)) or values.encrypt(
+        return _take(stash, (aad, "comment", plaintext)) or values.encrypt(
             plaintext, "comment", data_key, aad
         )
 
     return change
+
+
+def _take(stash: Stash, key: tuple[str, str, bytes]) -> str | None:
+    """The next stashed ciphertext for this value; the last one is reused for extra copies."""
+    found = stash.get(key)
+    if not found:
+        return None
+    return found.pop(0) if len(found) > 1 else found[0]

@@ -111,20 +111,25 @@ def from_bytes(plaintext: bytes, value_type: str) -> Scalar:
     raise ValueDecodeError(f"unknown value type {value_type!r}")
 
 
+def cipher_for(key: bytes | AESGCM) -> AESGCM:
+    """An AES-256-GCM instance; callers build one per file and pass it to save key setup."""
+    return key if isinstance(key, AESGCM) else AESGCM(key)
+
+
 def encrypt(
-    plaintext: bytes, value_type: str, key: bytes, aad: str, iv: bytes | None = None
+    plaintext: bytes, value_type: str, key: bytes | AESGCM, aad: str, iv: bytes | None = None
 ) -> str:
     """Encrypt one value with AES-256-GCM; a fresh 32-byte IV unless one is given."""
     nonce = os.urandom(_IV_SIZE) if iv is None else iv
-    sealed = AESGCM(key).encrypt(nonce, plaintext, aad.encode("utf-8"))
+    sealed = cipher_for(key).encrypt(nonce, plaintext, aad.encode("utf-8"))
     return EncryptedValue(sealed[:-_TAG_SIZE], nonce, sealed[-_TAG_SIZE:], value_type).render()
 
 
-def decrypt(value: str, key: bytes, aad: str) -> tuple[bytes, str]:
+def decrypt(value: str, key: bytes | AESGCM, aad: str) -> tuple[bytes, str]:
     """Decrypt one `ENC[...]` string; returns the plaintext bytes and the type tag."""
     enc = parse(value)
     try:
-        plaintext = AESGCM(key).decrypt(enc.iv, enc.data + enc.tag, aad.encode("utf-8"))
+        plaintext = cipher_for(key).decrypt(enc.iv, enc.data + enc.tag, aad.encode("utf-8"))
     except InvalidTag as exc:
         raise ValueDecodeError("authentication failed (wrong key, tampered value or path)") from exc
     return plaintext, enc.type
