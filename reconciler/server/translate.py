@@ -11,6 +11,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from reconciler.store import jsoncodec
 from reconciler.store.errors import BadRequest, StoreError
 from reconciler.store.framework import parse_bool
 from reconciler.store.logical import Auth, Operation, Request, Response
@@ -158,7 +159,7 @@ def render_envelope(req: Request, resp: Response) -> dict[str, Any]:
 
 def encode(body: Any) -> bytes:
     """Compact JSON bytes."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    return jsoncodec.dumps(body)
 
 
 def error_body(exc: StoreError | HTTPError) -> tuple[int, bytes]:

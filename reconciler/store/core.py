@@ -217,7 +217,8 @@ class Core:
             return None
         if response.auth is not None and not response.auth.client_token:
             runtime.issue_login_token(req, mount, response.auth)
-        if response.secret is not None and not response.secret.lease_id:
+        secret = response.secret
+        if secret is not None and not secret.lease_id and not secret.informational:
             runtime.register_lease(req, mount, response.secret)
         return response
 

@@ -65,6 +65,8 @@ class Secret:
     max_ttl: int = 0
     renewable: bool = True
     internal: dict[str, Any] = field(default_factory=dict)
+    # True for KV v1's advisory TTL: reported as lease_duration, but no lease is created.
+    informational: bool = False
     # Filled in by the core when the lease is registered:
     lease_id: str = ""
 

@@ -147,6 +147,7 @@ def test_v1_round_trip(vault: hvac.Client, unique: str) -> None:
     read = kv.read_secret("app/db", mount_point=unique)
     assert read["data"] == {"user": "u"}
     assert read["lease_duration"] == SYSTEM_TTL and read["renewable"] is False
+    assert read["lease_id"] == "", "KV v1 TTLs are advisory: no lease is created"
     assert kv.list_secrets("app", mount_point=unique)["data"]["keys"] == ["db"]
     kv.delete_secret("app/db", mount_point=unique)
     with pytest.raises(hvac.exceptions.InvalidPath):

@@ -7,7 +7,6 @@ random and separate. The `auth/token/` HTTP paths are in `token_backend.py`.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -77,7 +76,7 @@ class TokenStore:
 
     def hash_id(self, token_id: str) -> str:
         """The salted hash a token is stored under."""
-        return hmac.new(self._salt, token_id.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._salt, token_id.encode(), "sha256").hex()
 
     # -- create ----------------------------------------------------------------------------
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from reconciler.store import jsoncodec
 from reconciler.store.storage.base import Storage, Transaction
 
 
@@ -45,11 +45,11 @@ class StorageView:
     def get_json(self, key: str) -> Any:
         """The JSON document at `key`, or None."""
         raw = self.get(key)
-        return None if raw is None else json.loads(raw)
+        return None if raw is None else jsoncodec.loads(raw)
 
     def put_json(self, key: str, value: Any) -> None:
         """Store `value` as compact JSON at `key`."""
-        self.put(key, json.dumps(value, separators=(",", ":")).encode())
+        self.put(key, jsoncodec.dumps(value))
 
     def sub(self, prefix: str) -> StorageView:
         """A narrower view below this one."""

@@ -60,7 +60,9 @@ class KVv1Backend(Backend):
         if value is None:
             raise NotFound()
         ttl = self._ttl(value)
-        return Response(data=value, secret=Secret(ttl=ttl, max_ttl=ttl, renewable=False))
+        return Response(
+            data=value, secret=Secret(ttl=ttl, max_ttl=ttl, renewable=False, informational=True)
+        )
 
     def _ttl(self, value: dict[str, Any]) -> int:
         """`ttl` (or legacy `lease`) from the data when it parses, else the mount default."""
