@@ -17,8 +17,10 @@ from reconciler.store.logical import Operation, Request, Response
 from reconciler.store.storage.memory import MemoryStorage
 from reconciler.store.storage.view import StorageView
 
-PREFIX = "sktest"
-DISPLAY_NAME = PREFIX  # generated names become v-sktest-<role>-...
+# Unique per test session, so concurrent runs on the same databases never see (or clean up)
+# each other's users; 7 characters so it survives the default templates' `truncate 8`.
+PREFIX = f"skt{secrets.token_hex(2)}"
+DISPLAY_NAME = PREFIX  # generated names become v-<PREFIX>-<role>-...
 PG_HOST, PG_PORT, PG_DB = "127.0.0.1", 5432, "test"
 MY_HOST, MY_PORT = "127.0.0.1", 3306
 SYSTEM_TTL = 2764800

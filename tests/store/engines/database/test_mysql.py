@@ -13,6 +13,7 @@ from reconciler.store.errors import BadRequest, InternalError
 from tests.store.engines.database.proxy import PausableProxy
 from tests.store.engines.database.support import (
     MY_PORT,
+    PREFIX,
     Mount,
     my_exec,
     my_select_one,
@@ -71,7 +72,7 @@ def test_issue_login_revoke(ready: Mount, my_admin: MySQLConnection) -> None:
     assert response.data is not None and response.secret is not None
     username, password = response.data["username"], response.data["password"]
     assert len(username) <= 32
-    assert re.fullmatch(r"v-sktest-readonly-[A-Za-z0-9]{1,20}", username)
+    assert re.fullmatch(rf"v-{PREFIX}-readonly-[A-Za-z0-9]{{1,20}}", username)
     assert my_select_one(username, password) == 1
     session = pymysql.connect(host="127.0.0.1", port=MY_PORT, user=username, password=password)
     ready.backend.renew_secret(response.secret, 300)  # MySQL has no expiry: a no-op
@@ -97,7 +98,7 @@ def test_rollback_statements_undo_a_failed_creation(
     with pytest.raises(InternalError, match="failed to create user"):
         ready.read("creds/bad")
     with my_admin.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE User LIKE 'v-sktest-bad%%'")
+        cursor.execute("SELECT COUNT(*) FROM mysql.user WHERE User LIKE %s", (f"v-{PREFIX}-bad%",))
         assert cursor.fetchone() == (0,)
 
 

@@ -16,6 +16,7 @@ from reconciler.store.logical import Operation, Secret
 from tests.store.engines.database.proxy import PausableProxy
 from tests.store.engines.database.support import (
     PG_PORT,
+    PREFIX,
     Mount,
     pg_password_is,
     pg_role,
@@ -143,7 +144,7 @@ def test_issued_user_logs_in_and_revoke_drops_it(
     ready: Mount, pg_admin: psycopg.Connection
 ) -> None:
     username, password, secret = issue(ready)
-    assert re.fullmatch(r"v-sktest-readonly-[A-Za-z0-9]{20}-\d{10}", username)
+    assert re.fullmatch(rf"v-{PREFIX}-readonly-[A-Za-z0-9]{{20}}-\d{{10}}", username)
     assert secret.ttl == 3600 and secret.max_ttl == 7200 and secret.renewable
     assert password not in repr(secret.internal)
     assert pg_select_one(username, password) == 1
@@ -211,7 +212,7 @@ def test_failed_creation_leaves_no_user_and_no_password_in_error(
         ready.read("creds/app-bad")
     assert not re.search(r"PASSWORD '[A-Za-z0-9-]{20}'", str(caught.value))
     leftovers = pg_admin.execute(
-        "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'v-sktest-app-bad%'"
+        "SELECT count(*) FROM pg_roles WHERE rolname LIKE %s", (f"v-{PREFIX}-app-bad%",)
     ).fetchone()
     assert leftovers == (0,)
 
