@@ -23,7 +23,7 @@ from reconciler.store.errors import (
 )
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.mounts import Mount
-from reconciler.store.policy.acl import ACL
+from reconciler.store.policy.acl import ACLResult
 from reconciler.store.runtime import Runtime
 from reconciler.store.seal import SealManager
 from reconciler.store.storage.base import Storage
@@ -190,15 +190,14 @@ class Core:
             exists = mount.backend.exists(req, rel)
             if exists is False:
                 req.operation = Operation.CREATE
-        acl = runtime.policies.acl_for(entry.policies)
-        self._check_acl(acl, req, mount, rel)
+        result = runtime.policies.check(entry.policies, req.operation, req.path, req.data)
+        self._check_acl(result, req, mount, rel)
         if mount is None:
             raise NotFound(f'no handler for route "{req.path}". route entry not found.')
         return runtime.tokens.use(entry)
 
     @staticmethod
-    def _check_acl(acl: ACL, req: Request, mount: Mount | None, rel: str) -> None:
-        result = acl.check(req.operation, req.path, req.data)
+    def _check_acl(result: ACLResult, req: Request, mount: Mount | None, rel: str) -> None:
         if result.is_root:
             return
         if not result.allowed:

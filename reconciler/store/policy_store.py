@@ -8,14 +8,18 @@ scans rules.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 from reconciler.store.errors import BadRequest
-from reconciler.store.policy.acl import ACL
+from reconciler.store.logical import Operation
+from reconciler.store.policy.acl import ACL, ACLResult
 from reconciler.store.policy.builtin import DEFAULT_POLICY
 from reconciler.store.policy.parser import Policy, parse_policy
 from reconciler.store.storage.view import StorageView
 
 IMMUTABLE = {"root", "response-wrapping"}
+MAX_CACHED_DECISIONS = 100_000
 
 
 class PolicyStore:
@@ -25,6 +29,7 @@ class PolicyStore:
         self.storage = storage
         self._parsed: dict[str, Policy | None] = {}
         self._acls: dict[tuple[str, ...], ACL] = {}
+        self._decisions: dict[tuple[tuple[str, ...], Operation, str], ACLResult] = {}
         self._lock = threading.RLock()
         if self.storage.get("default") is None:
             self.storage.put("default", DEFAULT_POLICY.encode())
@@ -63,6 +68,7 @@ class PolicyStore:
     def _invalidate(self) -> None:
         self._parsed.clear()
         self._acls.clear()
+        self._decisions.clear()
 
     def _policy(self, name: str) -> Policy | None:
         if name not in self._parsed:
@@ -84,3 +90,22 @@ class PolicyStore:
                 acl = ACL(found)
             self._acls[key] = acl
             return acl
+
+    def check(
+        self, names: list[str], op: Operation, path: str, data: Mapping[str, Any] | None
+    ) -> ACLResult:
+        """The ACL decision for a request; memoised when the request carries no data.
+
+        Parameter constraints depend on the data, so only data-less requests (most reads)
+        are cached; the cache is dropped whenever any policy changes.
+        """
+        if data:
+            return self.acl_for(names).check(op, path, data)
+        key = (tuple(names), op, path)
+        result = self._decisions.get(key)
+        if result is None:
+            result = self.acl_for(names).check(op, path, None)
+            if len(self._decisions) >= MAX_CACHED_DECISIONS:
+                self._decisions.clear()
+            self._decisions[key] = result
+        return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -14,9 +15,15 @@ def rfc3339nano(ts: float) -> str:
     nanos = round((ts - whole) * 1e9)
     if nanos >= 1_000_000_000:
         whole, nanos = whole + 1, nanos - 1_000_000_000
-    base = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    base = _seconds(whole)
     frac = f".{nanos:09d}".rstrip("0").rstrip(".")
     return f"{base}{frac}Z"
+
+
+@lru_cache(maxsize=4096)
+def _seconds(whole: int) -> str:
+    # Formatting dominates a KV read's metadata rendering; recent seconds repeat a lot.
+    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def now() -> float:

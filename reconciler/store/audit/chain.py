@@ -24,10 +24,11 @@ Continuity rules (what `verify` may see at the top of a file):
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from typing import Any
+
+from reconciler.store import jsoncodec
 
 GENESIS = "0" * 64
 CHAIN_PREFIX = b'{"chain":{"seq":'
@@ -51,8 +52,8 @@ def encode_line(
     """Serialise `entry` as the next line after `head`; returns the line and the new head."""
     if not entry:
         raise ValueError("an audit entry cannot be empty")
-    # ensure_ascii keeps every line pure ASCII with no raw newline inside.
-    return chain_body(json.dumps(entry, separators=(",", ":")), head, prefix)
+    # JSON escapes control characters, so a line never contains a raw newline.
+    return chain_body(jsoncodec.dumps(entry).decode(), head, prefix)
 
 
 def chain_body(body: str, head: ChainHead, prefix: str = "") -> tuple[bytes, ChainHead]:

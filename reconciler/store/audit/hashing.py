@@ -7,7 +7,6 @@ the log itself never holds the secret.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -33,8 +32,7 @@ class Hasher:
 
     def hash(self, value: str) -> str:
         """`hmac-sha256:<hex>` of the UTF-8 bytes of `value`."""
-        digest = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
-        return HMAC_PREFIX + digest
+        return HMAC_PREFIX + hmac.digest(self._key, value.encode(), "sha256").hex()
 
 
 @dataclass(frozen=True)
