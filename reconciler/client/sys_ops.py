@@ -1,0 +1,58 @@
+"""Seal and key operations: status, init, unseal, seal, rotate, key-status."""
+
+from __future__ import annotations
+
+import hvac
+
+from reconciler.client.errors import ClientInputError
+from reconciler.client.results import Result, as_json, result_of
+
+
+def seal_status(client: hvac.Client) -> Result:
+    """`sys/seal-status` (no token needed): the whole answer is the table."""
+    raw = as_json(client.sys.read_seal_status())
+    return Result(raw=raw, data=raw)
+
+
+def initialize(client: hvac.Client, shares: int, threshold: int) -> Result:
+    """`sys/init`: split the unseal key into `shares`, `threshold` of which unseal.
+
+    The answer holds the key shares and the root token, shown once.
+    """
+    if shares < 1 or not 1 <= threshold <= shares:
+        raise ClientInputError(
+            f"-key-threshold must be between 1 and -key-shares ({shares}); got {threshold}"
+        )
+    raw = as_json(client.sys.initialize(secret_shares=shares, secret_threshold=threshold))
+    return Result(raw=raw, data=raw)
+
+
+def unseal(client: hvac.Client, key: str) -> Result:
+    """`sys/unseal` with one key share; the answer is the seal status (progress)."""
+    share = key.strip()
+    if not share:
+        raise ClientInputError("the unseal key is empty")
+    raw = as_json(client.sys.submit_unseal_key(key=share))
+    return Result(raw=raw, data=raw)
+
+
+def reset_unseal(client: hvac.Client) -> Result:
+    """`sys/unseal` with reset: forget the shares given so far."""
+    raw = as_json(client.sys.submit_unseal_key(reset=True))
+    return Result(raw=raw, data=raw)
+
+
+def seal(client: hvac.Client) -> None:
+    """`sys/seal` (needs sudo): drop the keys from memory."""
+    client.sys.seal()
+
+
+def key_status(client: hvac.Client) -> Result:
+    """`sys/key-status`: the active encryption key term and its install time."""
+    return result_of(client.sys.get_encryption_key_status())
+
+
+def rotate(client: hvac.Client) -> Result:
+    """`sys/rotate`: add a new encryption key term; answers the new key status."""
+    client.sys.rotate_encryption_key()
+    return key_status(client)
