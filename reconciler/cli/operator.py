@@ -1,0 +1,107 @@
+"""`sealkeep status` and `sealkeep operator init|unseal|seal|rotate|key-status`."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.options import Session, store_command
+from reconciler.cli.render import done, emit
+from reconciler.client import sys_ops
+from reconciler.client.results import JSONDict
+
+_STATUS_KEYS = (
+    ("Seal Type", "type"),
+    ("Initialized", "initialized"),
+    ("Sealed", "sealed"),
+    ("Total Shares", "n"),
+    ("Threshold", "t"),
+    ("Unseal Progress", "progress"),
+    ("Unseal Nonce", "nonce"),
+    ("Version", "version"),
+    ("Storage Type", "storage_type"),
+    ("Cluster Name", "cluster_name"),
+    ("Cluster ID", "cluster_id"),
+)
+
+
+def _status_table(status: JSONDict) -> JSONDict:
+    table = {label: status.get(key) for label, key in _STATUS_KEYS if key in status}
+    if not status.get("sealed"):
+        table.pop("Unseal Progress", None)
+        table.pop("Unseal Nonce", None)
+    return table
+
+
+@click.command("status")
+@store_command
+def status(session: Session) -> None:
+    """Show whether the server is initialised and sealed (no token needed)."""
+    result = sys_ops.seal_status(session.client())
+    emit(session.fmt, result.raw, _status_table(result.data), sort=False)
+
+
+@click.group("operator")
+def operator() -> None:
+    """Initialise, unseal, seal and rotate the store's keys."""
+
+
+@operator.command("init")
+@click.option("-key-shares", "--key-shares", type=int, default=5, show_default=True)
+@click.option("-key-threshold", "--key-threshold", type=int, default=3, show_default=True)
+@store_command
+def init(session: Session, key_shares: int, key_threshold: int) -> None:
+    """Initialise a new server: prints the unseal key shares and the root token, once."""
+    result = sys_ops.initialize(session.client(), key_shares, key_threshold)
+    if session.fmt == "json":
+        emit("json", result.raw, {})
+        return
+    for number, key in enumerate(result.data.get("keys") or [], start=1):
+        click.echo(f"Unseal Key {number}: {key}")
+    click.echo(f"\nInitial Root Token: {result.data.get('root_token', '')}")
+    click.echo(
+        f"\nThe store is initialised with {key_shares} key shares and a threshold of "
+        f"{key_threshold}. Keep the shares apart; they are not shown again."
+    )
+
+
+@operator.command("unseal")
+@click.argument("key", required=False)
+@click.option("-reset", "--reset", is_flag=True, help="Forget the key shares given so far.")
+@store_command
+def unseal(session: Session, key: str | None, reset: bool) -> None:
+    """Give one unseal key share (asked for, hidden, when KEY is not given)."""
+    client = session.client()
+    if reset:
+        result = sys_ops.reset_unseal(client)
+    else:
+        share = key if key else click.prompt("Unseal Key (will be hidden)", hide_input=True)
+        result = sys_ops.unseal(client, share)
+    emit(session.fmt, result.raw, _status_table(result.data), sort=False)
+
+
+@operator.command("seal")
+@store_command
+def seal(session: Session) -> None:
+    """Seal the server (needs a token with sudo on sys/seal)."""
+    sys_ops.seal(session.client())
+    done("Sealed the store.")
+
+
+@operator.command("rotate")
+@store_command
+def rotate(session: Session) -> None:
+    """Add a new encryption key term; old entries stay readable."""
+    result = sys_ops.rotate(session.client())
+    emit(session.fmt, result.raw, {"Key Term": result.data.get("term"), **_installed(result.data)})
+
+
+@operator.command("key-status")
+@store_command
+def key_status(session: Session) -> None:
+    """Show the active encryption key term."""
+    result = sys_ops.key_status(session.client())
+    emit(session.fmt, result.raw, {"Key Term": result.data.get("term"), **_installed(result.data)})
+
+
+def _installed(data: JSONDict) -> JSONDict:
+    return {"Install Time": data.get("install_time"), "Encryption Count": data.get("encryptions")}

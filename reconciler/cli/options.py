@@ -1,0 +1,85 @@
+"""Options every store command shares: -address, -token, -format; and input error mapping."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+import hvac
+
+from reconciler.cli.errors import UserError
+from reconciler.cli.render import FORMATS, Format
+from reconciler.client.connection import connect
+from reconciler.client.errors import ClientInputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Session:
+    """Where to connect and how to print: from the options, else VAULT_* as the vault CLI."""
+
+    address: str | None
+    token: str | None
+    fmt: Format
+
+    def client(self) -> hvac.Client:
+        """A connected hvac client."""
+        return connect(self.address, self.token)
+
+
+def user_input(func: F) -> F:
+    """Show the client's input errors as user errors (exit 1, message as written)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ClientInputError as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def store_command(func: F) -> F:
+    """Give a command -address/-token/-format as one `session`; map client input errors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, address: str | None, token: str | None, fmt: str, **kw: Any) -> Any:
+        session = Session(address=address, token=token, fmt="json" if fmt == "json" else "table")
+        return func(*args, session=session, **kw)
+
+    decorated: Any = user_input(wrapper)
+    decorated = click.option(
+        "-format",
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        envvar="VAULT_FORMAT",
+        show_default=True,
+        help="Output: aligned table or the full response as JSON.",
+    )(decorated)
+    decorated = click.option(
+        "-token",
+        "--token",
+        "token",
+        default=None,
+        help="Token to use (default: VAULT_TOKEN, then ~/.vault-token).",
+    )(decorated)
+    decorated = click.option(
+        "-address",
+        "--address",
+        "address",
+        default=None,
+        help="Server URL (default: VAULT_ADDR, then http://127.0.0.1:8200).",
+    )(decorated)
+    return decorated  # type: ignore[no-any-return]
+
+
+def stdin() -> Any:
+    """The text stdin click reads from (CliRunner swaps it in tests)."""
+    return click.get_text_stream("stdin")
