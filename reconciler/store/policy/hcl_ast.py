@@ -144,7 +144,7 @@ class _Tokens:
             try:
                 tok = self._lexer.token()
             except ValueError as exc:
-                raise _lexer_error(str(exc)) from None
+                raise self._lexer_error(str(exc)) from None
             if tok is None:
                 break
             yield self._convert(tok)
@@ -162,21 +162,27 @@ class _Tokens:
             offset = start - 1
         elif kind == "STRING":
             offset = self._lexer.here_start - 1
+            # HCL1 keeps the newline before the closing marker; pyhcl drops it.
+            value = f"{value}\n"
         return _Token(kind, value, self.position(offset))
+
+    def _lexer_error(self, message: str) -> PolicyParseError:
+        match = _LEX_ERROR.match(message)
+        if match is None:
+            return PolicyParseError(message)
+        line, column, reason = int(match.group(1)), int(match.group(2)) + 1, match.group(3)
+        if "closing string quote" in reason:
+            # Point at the opening quote: the end of input says nothing useful.
+            start = self.position(self._lexer.abs_start - 1)
+            line, column = start.line, start.column
+            reason = "unterminated string"
+        return PolicyParseError(f"{reason} on line {line}", line, column)
 
     def advance(self) -> _Token:
         """Consume the current token and return it."""
         tok = self.current
         self.current = next(self._iter)
         return tok
-
-
-def _lexer_error(message: str) -> PolicyParseError:
-    match = _LEX_ERROR.match(message)
-    if match is None:
-        return PolicyParseError(message)
-    line, column = int(match.group(1)), int(match.group(2)) + 1
-    return PolicyParseError(f"{match.group(3)} on line {line}", line, column)
 
 
 def _describe(tok: _Token) -> str:
@@ -197,7 +203,7 @@ def _unexpected(tok: _Token, expected: str) -> PolicyParseError:
 
 
 class _Parser:
-    """Recursive descent over HCL1: objects, lists, literals; `:` accepted for JSON."""
+    """Recursive descent over HCL1 (objects, lists, literals) or, in JSON mode, over JSON."""
 
     def __init__(self, text: str, json_mode: bool) -> None:
         self.tokens = _Tokens(text)
@@ -220,9 +226,11 @@ class _Parser:
     def items(self, end: str) -> tuple[Item, ...]:
         found: list[Item] = []
         while self.tokens.current.kind != end:
-            found.append(self.item())
+            found.append(self.json_item() if self.json_mode else self.item())
             if self.tokens.current.kind == "COMMA":
                 self.tokens.advance()
+            elif self.json_mode and self.tokens.current.kind != end:
+                raise _unexpected(self.tokens.current, f'"," or "{_PUNCT.get(end, end)}"')
         self.tokens.advance()
         return tuple(found)
 
@@ -234,12 +242,22 @@ class _Parser:
         if not keys:
             raise _unexpected(self.tokens.current, "a key")
         current = self.tokens.current
-        if current.kind in ("EQUAL", "COLON"):
+        if current.kind == "EQUAL":
             self.tokens.advance()
             return Item(tuple(keys), self.value(), keys[0].pos)
         if current.kind == "LEFTBRACE":
             return Item(tuple(keys), self.value(), keys[0].pos)
         raise _unexpected(current, f'"=" or "{{" after key "{keys[-1].name}"')
+
+    def json_item(self) -> Item:
+        tok = self.tokens.advance()
+        if tok.kind != "STRING":
+            raise _unexpected(tok, "a quoted key")
+        key = Key(str(tok.value), tok.pos)
+        if self.tokens.current.kind != "COLON":
+            raise _unexpected(self.tokens.current, f'":" after key "{key.name}"')
+        self.tokens.advance()
+        return Item((key,), self.value(), key.pos)
 
     def value(self) -> Node:
         tok = self.tokens.advance()

@@ -292,3 +292,31 @@ def test_rules_are_hashable_and_compare_without_lines() -> None:
     second = parse_policy("p", '\n\npath "a" {\n policy = "read"\n}').rules[0]
     assert first == second and hash(first) == hash(second)
     assert (first.line, second.line) == (1, 3)
+
+
+def test_json_requires_commas_and_quoted_keys() -> None:
+    missing_comma = _error('{\n  "path": {\n    "a": {"capabilities": ["read"]}\n  }\n  "x": 1\n}')
+    assert str(missing_comma) == (
+        """failed to parse policy: expected "," or "}", got string 'x' on line 5"""
+    )
+    bare_key = _error("{\n  path: {}\n}")
+    assert "expected a quoted key" in str(bare_key) and bare_key.line == 2
+    assert parse_policy("p", "  {}").rules == ()
+
+
+def test_json_top_level_must_be_an_object_and_keys_are_checked() -> None:
+    assert _error('{"path": {}} [').line == 1
+    error = _error('{\n  "name": "p",\n  "paths": {}\n}')
+    assert str(error) == 'failed to parse policy: invalid key "paths" on line 3'
+
+
+def test_unterminated_string_points_at_its_start() -> None:
+    error = _error('path "a" {\n  capabilities = ["read]\n}\n')
+    assert str(error) == "failed to parse policy: unterminated string on line 2"
+    assert (error.line, error.column) == (2, 19)
+
+
+def test_illegal_character_reports_line_and_column() -> None:
+    error = _error('path "a" {\n  capabilities = ["read"] $\n}\n')
+    assert str(error) == "failed to parse policy: Illegal character '$' on line 2"
+    assert (error.line, error.column) == (2, 27)
