@@ -8,18 +8,24 @@ loopback socket.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import ssl
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from reconciler.store.framework import Backend, MountContext, MountEntry, SystemView
@@ -178,13 +184,72 @@ def _handler_for(state: LoopbackServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@dataclass
+class TLSFiles:
+    """A CA (PEM, for the client to trust) and a server certificate for 127.0.0.1 it signed."""
+
+    ca_pem: str
+    cert_path: Path
+    key_path: Path
+
+
+def _cert(subject: str, key: Any, issuer: x509.Name, issuer_key: Any, ca: bool) -> x509.Certificate:
+    now = datetime.now(UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+    )
+    if not ca:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def make_tls(folder: Path) -> TLSFiles:
+    """A fresh CA and a 127.0.0.1 server certificate, written under `folder`."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test cluster CA")])
+    ca = _cert("test cluster CA", ca_key, ca_name, ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert("127.0.0.1", key, ca_name, ca_key, ca=False)
+    cert_path, key_path = folder / "server.crt", folder / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return TLSFiles(ca.public_bytes(serialization.Encoding.PEM).decode(), cert_path, key_path)
+
+
 @contextmanager
-def loopback_server() -> Iterator[LoopbackServer]:
-    """Run a LoopbackServer on a free port for the duration of the block."""
+def loopback_server(tls: TLSFiles | None = None) -> Iterator[LoopbackServer]:
+    """Run a LoopbackServer on a free port (HTTPS when `tls` is given) for the block."""
     state = LoopbackServer()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state))
     server.daemon_threads = True
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls.cert_path, tls.key_path)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
+    state.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
