@@ -156,6 +156,9 @@ def _is_disconnect(exc: BaseException) -> bool:
 
 
 def _in_transaction(conn: psycopg.Connection, queries: list[str]) -> None:
+    if len(queries) == 1:  # autocommit is already atomic for one statement: skip BEGIN/COMMIT
+        conn.execute(queries[0])  # type: ignore[call-overload]
+        return
     # Pipelined so the statements and the commit cost one round trip, not one each.
     with conn.pipeline(), conn.transaction():
         for query in queries:
