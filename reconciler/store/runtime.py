@@ -31,6 +31,7 @@ from reconciler.store.mounts import (
     normalize_mount_path,
 )
 from reconciler.store.policy_store import PolicyStore
+from reconciler.store.storage.cache import ReadCache
 from reconciler.store.storage.view import StorageView
 from reconciler.store.system.backend import SystemBackend
 
@@ -48,8 +49,8 @@ class Runtime:
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        barrier = core.barrier
-        sys_view = StorageView(barrier, "sys/")
+        self.store = ReadCache(core.barrier)
+        sys_view = StorageView(self.store, "sys/")
         self.tokens = TokenStore(sys_view.sub("token/"), core.config.max_lease_ttl)
         self.policies = PolicyStore(sys_view.sub("policy/"))
         self.audit = AuditBroker(sys_view.sub("audit/"))
@@ -127,7 +128,7 @@ class Runtime:
 
     def _mount(self, entry: MountEntry) -> Mount:
         area = "auth" if entry.mount_class == "auth" else "logical"
-        view = StorageView(self.core.barrier, f"{area}/{entry.uuid}/")
+        view = StorageView(self.store, f"{area}/{entry.uuid}/")
         system = SystemView(
             entry, self.core.config.default_lease_ttl, self.core.config.max_lease_ttl
         )
@@ -278,6 +279,7 @@ class Runtime:
             mount.backend.cleanup()
         self.tokens.drop_cache()
         self.leases.clear()
+        self.store.clear()
 
 
 def _resolve_type(kind: str, options: dict[str, Any]) -> tuple[str, dict[str, str]]:

@@ -8,16 +8,20 @@ from pathlib import Path
 import pytest
 
 from reconciler.store.storage.base import Storage
+from reconciler.store.storage.cache import ReadCache
 from reconciler.store.storage.factory import open_storage
 
 Opener = Callable[[], Storage]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "cached-sqlite"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     """A function opening the backend under test (the same data for sqlite on each call)."""
     kind: str = request.param
-    options = {"path": str(tmp_path / "store.db")} if kind == "sqlite" else {}
+    options = {"path": str(tmp_path / "store.db")} if kind.endswith("sqlite") else {}
+    if kind == "cached-sqlite":
+        # The runtime's read cache must behave exactly like the storage it fronts.
+        return lambda: ReadCache(open_storage("sqlite", options))
     return lambda: open_storage(kind, options)
 
 
