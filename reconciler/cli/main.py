@@ -29,8 +29,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("reconciler.cli.generic", "delete"),
     ("reconciler.cli.generic", "list"),
     ("reconciler.cli.lease", "lease"),
-    # ("reconciler.cli.secret", "secret"),
-    # ("reconciler.cli.audit", "audit"),
+    ("reconciler.cli.secret", "secret"),
+    ("reconciler.cli.audit", "audit"),
 )
 
 
