@@ -12,6 +12,7 @@ from reconciler.cli.options import Session, stdin, store_command
 from reconciler.cli.render import done, emit, emit_field, emit_keys, emit_sections
 from reconciler.client import kv as kv_client
 from reconciler.client.args import parse_kv_args, parse_pairs, parse_versions
+from reconciler.client.results import JSONDict
 
 _mount = click.option(
     "-mount",
@@ -77,7 +78,7 @@ def patch(
     _written(session, loc, result.raw, result.data)
 
 
-def _written(session: Session, loc: kv_client.KvLocation, raw: dict, table: dict) -> None:
+def _written(session: Session, loc: kv_client.KvLocation, raw: JSONDict, table: JSONDict) -> None:
     if table or session.fmt == "json":
         emit(session.fmt, raw, table)
     else:
