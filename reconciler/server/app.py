@@ -6,7 +6,6 @@ import logging
 import re
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
@@ -23,7 +22,7 @@ from reconciler.server.translate import (
 )
 from reconciler.store.core import Core
 from reconciler.store.errors import BadRequest, StoreError
-from reconciler.store.logical import Operation, Request, Response
+from reconciler.store.logical import Request, Response
 
 log = logging.getLogger("sealkeep.server")
 
@@ -65,7 +64,7 @@ def _render(req: Request, resp: Response | None, head: bool) -> HTTPResponse:
 
 
 class VaultAPI:
-    """Binds a `Core` to HTTP. Reads run on the event loop; writes in a worker thread."""
+    """Binds a `Core` to HTTP."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -75,10 +74,9 @@ class VaultAPI:
         head = http.method == "HEAD"
         try:
             req = await self._build(http)
-            if req.operation in (Operation.READ, Operation.LIST):
-                resp = self.core.handle(req)
-            else:
-                resp = await run_in_threadpool(self.core.handle, req)
+            # The core serialises requests under one lock, so a worker thread would add a
+            # hand-off and no concurrency: handle inline, on the event loop.
+            resp = self.core.handle(req)
             return _render(req, resp, head)
         except (StoreError, HTTPError) as exc:
             status, body = error_body(exc)
