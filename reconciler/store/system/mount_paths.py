@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.store.errors import BadRequest
+from reconciler.store.errors import BadRequest, InvalidToken
 from reconciler.store.framework import Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Operation, Request, Response
 from reconciler.store.mounts import mount_info, normalize_mount_path
@@ -86,7 +86,13 @@ def paths(core: Core) -> list[PathSpec]:
             {"from": Field(FieldType.STRING, ""), "to": Field(FieldType.STRING, "")},
             sudo=True,
         ),
-        PathSpec(r"internal/ui/mounts/(?P<path>.+)", {READ: lambda r, d: _ui_mount(core, r, d)}),
+        # As in Vault, any valid token may discover a mount's type and KV version (the vault
+        # and sealkeep `kv` commands need it); the handler checks the token itself.
+        PathSpec(
+            r"internal/ui/mounts/(?P<path>.+)",
+            {READ: lambda r, d: _ui_mount(core, r, d)},
+            unauthenticated=True,
+        ),
     ]
 
 
@@ -163,6 +169,8 @@ def _remount(core: Core, data: FieldData) -> None:
 
 def _ui_mount(core: Core, req: Request, data: FieldData) -> Response:
     runtime = core._require_runtime()
+    if runtime.tokens.lookup(req.token) is None:
+        raise InvalidToken()
     mount = runtime.mounts.match(data.get("path"))
     if mount is None or mount.entry.mount_class != "secret":
         raise BadRequest(f'no secret engine mount at "{data.get("path")}/"')
