@@ -1,0 +1,49 @@
+"""hvac clients for the reconciler: one per thread, all sharing one set of headers.
+
+Every request of a run carries `X-Sealkeep-Correlation-Id` when a run id is set, so the
+store's audit log ties each request to the apply that made it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import hvac
+
+CORRELATION_HEADER = "X-Sealkeep-Correlation-Id"
+
+
+def set_correlation_id(client: hvac.Client, run_id: str) -> None:
+    """Send `run_id` in the correlation header on every later request of `client`."""
+    client.adapter.session.headers[CORRELATION_HEADER] = run_id
+
+
+def clone(client: hvac.Client) -> hvac.Client:
+    """A new client (own HTTP session) with the same address, token, TLS and headers."""
+    kwargs = client.adapter._kwargs
+    copy = hvac.Client(
+        url=client.url,
+        token=client.token,
+        verify=kwargs.get("verify", True),
+        cert=kwargs.get("cert"),
+        timeout=kwargs.get("timeout", 30),
+    )
+    copy.adapter.session.headers.update(client.adapter.session.headers)
+    return copy
+
+
+def per_thread(client: hvac.Client) -> Callable[[], hvac.Client]:
+    """A factory giving each thread its own clone of `client` (the caller's thread: itself)."""
+    local = threading.local()
+    owner = threading.get_ident()
+
+    def get() -> hvac.Client:
+        if threading.get_ident() == owner:
+            return client
+        found = getattr(local, "client", None)
+        if found is None:
+            found = local.client = clone(client)
+        return found  # type: ignore[no-any-return]
+
+    return get

@@ -1,0 +1,73 @@
+"""The desired side of a diff: each manifest normalised, Secret values decrypted from SOPS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.live.handlers import StoreView
+from reconciler.live.model import Fields, ObjectRef, ObjectState
+from reconciler.live.normalise import frozen
+from reconciler.live.registry import handler_for, is_managed_kind
+from reconciler.manifests import DesiredState
+from reconciler.manifests import kinds as k
+from reconciler.sops import decrypt_file
+
+SENSITIVE_KINDS = frozenset({"Secret"})
+
+
+class DesiredError(Exception):
+    """The desired state cannot be built (e.g. a SOPS file does not decrypt); names the file."""
+
+
+@dataclass(frozen=True)
+class Desired:
+    """Normalised desired objects keyed by address, the SOPS file behind each sensitive one,
+    and the objects of kinds this reconciler does not manage yet."""
+
+    states: Mapping[str, ObjectState]
+    sources: Mapping[str, str]
+    skipped: tuple[ObjectRef, ...] = ()
+
+
+def desired_kv_versions(desired: DesiredState) -> dict[str, int]:
+    """Mount path -> kv version for every kv SecretsEngine Git declares."""
+    return {
+        e.path: e.kv_version for e in desired.of_kind(k.SecretsEngine) if e.kv_version is not None
+    }
+
+
+def secret_values(root: Path, source: str, identities: Sequence[str] | None = None) -> Fields:
+    """The decrypted `spec.data` of the SOPS file `source` (relative to `root`)."""
+    try:
+        tree: Any = decrypt_file(root / source, identities).tree
+    except Exception as exc:
+        raise DesiredError(f"{source}: cannot decrypt: {exc}") from None
+    data = (tree.get("spec") or {}).get("data") if isinstance(tree, Mapping) else None
+    if not isinstance(data, Mapping):
+        raise DesiredError(f"{source}: spec.data is not a mapping")
+    return {str(a): frozen(b) for a, b in data.items()}
+
+
+def build_desired(
+    desired: DesiredState, root: Path, view: StoreView, identities: Sequence[str] | None = None
+) -> Desired:
+    """Normalise every managed object; decrypt each Secret's file."""
+    states: dict[str, ObjectState] = {}
+    sources: dict[str, str] = {}
+    skipped: list[ObjectRef] = []
+    for key, obj in sorted(desired.objects.items()):
+        if not is_managed_kind(key.kind):
+            skipped.append(ObjectRef(key.kind, key.name, ""))
+            continue
+        handler = handler_for(key.kind)
+        ref = handler.ref(obj, view)
+        secret = None
+        if key.kind in SENSITIVE_KINDS:
+            source = desired.spans[key].path
+            secret = secret_values(root, source, identities)
+            sources[ref.address] = source
+        states[ref.address] = handler.desired(obj, ref, secret)
+    return Desired(states, sources, tuple(skipped))
