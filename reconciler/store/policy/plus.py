@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from reconciler.store.policy.entry import Entry
 
@@ -14,79 +15,78 @@ segments, path length, path).
 """
 
 
-@dataclass(frozen=True)
-class PlusRule:
-    """One `+` entry: `path` without the glob `*`, split into `segments`."""
+def plus_rank(path: str, is_prefix: bool) -> Rank:
+    """The §9.4 rank of a `+` rule; every `+` segment of a matching rule matched one part."""
+    # Vault finds the first "+" anywhere, even inside a literal segment such as "a+b".
+    first_wildcard = path.find("+")
+    wildcards = path.split("/").count("+")
+    return (first_wildcard, 0 if is_prefix else 1, -wildcards, len(path), path)
 
-    path: str
-    segments: tuple[str, ...]
-    is_prefix: bool
-    entry: Entry
 
-    @property
-    def first_wildcard(self) -> int:
-        """Where the first `+` is, as Vault measures it (a literal `+` counts too)."""
-        return self.path.find("+")
+@dataclass
+class _Node:
+    """A trie node: children by literal segment (or "+"), and the rules that end here."""
 
-    def wildcards_matched(self, parts: list[str]) -> int | None:
-        """How many `+` segments matched `parts`, or None when the rule does not match."""
-        last = len(self.segments) - 1
-        count = 0
-        for index, segment in enumerate(self.segments):
-            part = parts[index]
-            if segment == "+":
-                count += 1
-            elif segment != part and not (
-                self.is_prefix and index == last and part.startswith(segment)
-            ):
-                return None
-        return count
+    children: dict[str, _Node] = field(default_factory=dict)
+    # Exact rules whose segments all lie on the path to this node.
+    exact: list[tuple[Rank, Entry]] = field(default_factory=list)
+    # Prefix rules whose segments but the last lie on the path; (last segment, rank, entry).
+    prefix: list[tuple[str, Rank, Entry]] = field(default_factory=list)
 
 
 class PlusIndex:
-    """`+` entries bucketed by segment count (exact rules) and by first literal segment."""
+    """`+` entries in a trie of segments, where "+" is one more child.
+
+    A lookup walks the request's segments, following the literal child and the "+" child, so
+    it touches only rules that share the request's literal segments.
+    """
 
     def __init__(self) -> None:
-        # (segment count, first segment or None when it is "+") -> rules
-        self._exact: dict[tuple[int, str | None], list[PlusRule]] = {}
-        # first segment or None -> prefix rules, which match any path at least as long
-        self._prefix: dict[str | None, list[PlusRule]] = {}
+        self._root = _Node()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
 
     def add(self, path: str, is_prefix: bool, entry: Entry) -> None:
         """Index the entry for `path` (glob `*` already stripped when `is_prefix`)."""
-        segments = tuple(path.split("/"))
-        rule = PlusRule(path, segments, is_prefix, entry)
-        # A prefix rule always has two or more segments (`+*` is rejected), so its first
-        # segment is compared whole, like an exact rule's.
-        first = None if segments[0] == "+" else segments[0]
+        segments = path.split("/")
+        rank = plus_rank(path, is_prefix)
+        # The last segment of a glob rule is matched as a string prefix, not as a segment.
+        walk = segments[:-1] if is_prefix else segments
+        node = self._root
+        for segment in walk:
+            node = node.children.setdefault(segment, _Node())
         if is_prefix:
-            self._prefix.setdefault(first, []).append(rule)
+            node.prefix.append((segments[-1], rank, entry))
         else:
-            self._exact.setdefault((len(segments), first), []).append(rule)
+            node.exact.append((rank, entry))
+        self._size += 1
 
     def best(self, path: str, incumbent: tuple[Rank, Entry] | None) -> Entry | None:
         """The highest-ranked entry among `incumbent` and the `+` rules matching `path`."""
         best = incumbent
-        if self._exact or self._prefix:
+        if self._size:
             parts = path.split("/")
-            for rule in self._candidates(parts):
-                count = rule.wildcards_matched(parts)
-                if count is None:
-                    continue
-                rank = (
-                    rule.first_wildcard,
-                    0 if rule.is_prefix else 1,
-                    -count,
-                    len(rule.path),
-                    rule.path,
-                )
+            for rank, entry in self._matches(parts):
                 if best is None or rank > best[0]:
-                    best = (rank, rule.entry)
+                    best = (rank, entry)
         return None if best is None else best[1]
 
-    def _candidates(self, parts: list[str]) -> list[PlusRule]:
-        count = len(parts)
-        found = self._exact.get((count, parts[0]), []) + self._exact.get((count, None), [])
-        for first in (parts[0], None):
-            found.extend(r for r in self._prefix.get(first, ()) if len(r.segments) <= count)
-        return found
+    def _matches(self, parts: list[str]) -> Iterator[tuple[Rank, Entry]]:
+        stack = [(self._root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth == len(parts):
+                yield from node.exact
+                continue
+            part = parts[depth]
+            for last, rank, entry in node.prefix:
+                if part.startswith(last):
+                    yield rank, entry
+            wildcard = node.children.get("+")
+            if wildcard is not None:
+                stack.append((wildcard, depth + 1))
+            literal = node.children.get(part) if part != "+" else None
+            if literal is not None:
+                stack.append((literal, depth + 1))
