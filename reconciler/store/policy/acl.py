@@ -151,9 +151,8 @@ class ACL:
             return refused
         if operation in _PARAMETER_OPERATIONS and not parameters_allowed(entry, data):
             return refused
-        return dataclasses.replace(
-            refused, allowed=True, granting_policies=entry.granting.get(needed, ())
-        )
+        granting = entry.granting.get(needed, ())
+        return ACLResult(True, refused.sudo, caps, granting_policies=granting)
 
     def capabilities(self, path: str) -> list[str]:
         """Sorted capability names on `path` (sys/capabilities): ["root"] or ["deny"] too."""
