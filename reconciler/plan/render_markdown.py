@@ -27,7 +27,8 @@ def _table(plan: Plan) -> list[str]:
         Action.REPLACE: summary.replace,
         Action.DELETE: summary.destroy,
     }
-    rows = [f"| `{a.value}` | {LABELS[a]} | {counts[a]} |" for a in Action]
+    order = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+    rows = [f"| `{a.value}` | {LABELS[a]} | {counts[a]} |" for a in order]
     extra = [
         ("adopted", len(plan.adopt)),
         ("unmanaged (left alone)", len(plan.unmanaged)),

@@ -1,0 +1,35 @@
+"""`sealkeep drift`: managed objects changed outside Git; exit 2 when there is drift."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK
+from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
+from reconciler.manifests import load_config
+from reconciler.plan.build import PlanContext, open_target
+from reconciler.plan.drift import detect_drift
+
+
+@click.command("drift")
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@target_option
+@state_mount_option
+@reconcile_errors
+def drift(path: Path, target: str | None, state_mount: str) -> None:
+    """Compare managed objects with their last apply; exit 2 when any changed."""
+    ctx = PlanContext(root=path.resolve(), target=target, environ=os.environ)
+    client, _ = open_target(ctx, load_config(ctx.root)[0])
+    report = detect_drift(client, state_mount, progress=sys.stderr.isatty())
+    for item in report.drifted:
+        what = "deleted outside Git" if item.kind == "deleted" else "changed outside Git"
+        click.echo(f"  ! {item.ref} ({item.ref.address}): {what}")
+    if report.has_drift:
+        click.echo(f"Drift: {len(report.drifted)} of {report.checked} managed object(s).")
+        sys.exit(EXIT_CHANGES)
+    click.echo(f"No drift: {report.checked} managed object(s) match their last apply.")
+    sys.exit(EXIT_OK)

@@ -1,0 +1,48 @@
+"""`sealkeep history`: the apply records kept in the store, newest first."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import click
+
+from reconciler.apply.history import read_history
+from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
+from reconciler.live.statestore import StateStore
+from reconciler.manifests import load_config
+from reconciler.plan.build import PlanContext, open_target
+
+
+@click.command("history")
+@click.option("--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=".")
+@target_option
+@click.option("--limit", "-n", type=int, default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--changes", is_flag=True, help="List every change of each apply.")
+@state_mount_option
+@reconcile_errors
+def history(
+    repo: Path, target: str | None, limit: int, fmt: str, changes: bool, state_mount: str
+) -> None:
+    """Show who applied what, when, from which plan and commit, and how it went."""
+    ctx = PlanContext(root=repo.resolve(), target=target, environ=os.environ)
+    client, _ = open_target(ctx, load_config(ctx.root)[0])
+    records = read_history(StateStore(client, state_mount), limit)
+    if fmt == "json":
+        click.echo(json.dumps([r.encode() for r in records], indent=2))
+        return
+    if not records:
+        click.echo("No applies recorded.")
+    for record in records:
+        commit = record.commit[:12] if record.commit else "-"
+        applied = sum(1 for o in record.outcomes if o.status == "applied")
+        click.echo(
+            f"{record.started_at}  {record.status:<6}  {record.actor}@{record.host}  "
+            f"target {record.target}  commit {commit}  {applied}/{len(record.outcomes)} applied  "
+            f"apply {record.apply_id}  plan {record.plan_hash[:19]}"
+        )
+        for outcome in record.outcomes if changes else ():
+            error = f": {outcome.error}" if outcome.error else ""
+            click.echo(f"    {outcome.status:<11} {outcome.action:<8} {outcome.ref}{error}")

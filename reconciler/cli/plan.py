@@ -1,0 +1,104 @@
+"""`sealkeep plan`: show what apply would change. Also the options the reconcile commands share."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.apply.stale import StalePlan
+from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK, UserError
+from reconciler.live.connect import TargetAuthError
+from reconciler.live.statestore import DEFAULT_STATE_MOUNT
+from reconciler.manifests import ConfigError
+from reconciler.plan.build import LoadFailed, PlanContext, make_plan
+from reconciler.plan.desired import DesiredError
+from reconciler.plan.model import Plan
+from reconciler.plan.planfile import PlanFileError, save_plan
+from reconciler.plan.render_json import render_json
+from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_text import render_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+USER_ERRORS = (ConfigError, TargetAuthError, DesiredError, PlanFileError, StalePlan)
+
+
+def reconcile_errors(func: F) -> F:
+    """Map the library's user errors to exit 1; print every load diagnostic first."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LoadFailed as exc:
+            for diagnostic in exc.diagnostics:
+                click.echo(str(diagnostic), err=True)
+            raise UserError(
+                f"{len(exc.diagnostics)} problem(s) found; nothing was changed"
+            ) from None
+        except USER_ERRORS as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def state_mount_option(func: F) -> F:
+    """`--state-mount` (default `sealkeep-state`, or SEALKEEP_STATE_MOUNT)."""
+    return click.option(
+        "--state-mount",
+        default=DEFAULT_STATE_MOUNT,
+        envvar="SEALKEEP_STATE_MOUNT",
+        show_default=True,
+        help="KV v2 mount holding the reconciler's lock, inventory and history.",
+    )(func)
+
+
+def target_option(func: F) -> F:
+    """`--target NAME` from sealkeep.yaml."""
+    return click.option("--target", "-t", default=None, help="Target name in sealkeep.yaml.")(func)
+
+
+def render(plan: Plan, fmt: str) -> str:
+    """The plan in `fmt`: text (coloured on a terminal), json or markdown."""
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=sys.stdout.isatty())
+
+
+@click.command("plan")
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@target_option
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option("--prune", is_flag=True, help="Plan deletes of managed objects removed from Git.")
+@state_mount_option
+@reconcile_errors
+def plan(
+    path: Path,
+    target: str | None,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    prune: bool,
+    state_mount: str,
+) -> None:
+    """Show what apply would change in the target store (nothing is written)."""
+    ctx = PlanContext(
+        root=path.resolve(), target=target, prune=prune, state_mount=state_mount,
+        progress=sys.stderr.isatty(), environ=os.environ,
+    )  # fmt: skip
+    result = make_plan(ctx)
+    click.echo(render(result, fmt), nl=False)
+    if out is not None:
+        digest = save_plan(result, out)
+        click.echo(f"Saved the plan to {out} ({digest}).", err=True)
+    code = EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+    sys.exit(code)
