@@ -1,8 +1,8 @@
 """Time ACL.check on 1,000 policies x 10 rules against a linear scan over every entry.
 
 Both evaluators see the same merged entries and must answer identically (cross-checked on
-the timed sample); only the lookup differs: the compiled ACL uses a dict, a radix tree and `+` buckets,
-the scan tries every entry and ranks the matches by §9.4.
+the timed sample); only the lookup differs: the compiled ACL uses a dict, a radix tree and a
+segment trie for `+` rules, the scan tries every entry and ranks the matches by §9.4.
 
     python bench/bench_acl.py [-p 1000] [-r 10] [-n 20000]
 """
