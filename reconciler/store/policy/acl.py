@@ -1,8 +1,8 @@
 """The compiled ACL: a token's policies merged into lookup tables, evaluated per request (§9).
 
 Exact paths live in a dict, glob prefixes in a radix tree (longest prefix in one walk), and
-`+` rules in buckets keyed by segment count and first segment, so a check never scans every
-rule. Priority between candidates follows §9.4 exactly.
+`+` rules in a trie of path segments, so a check never scans every rule. Priority between
+candidates follows §9.4 exactly.
 """
 
 from __future__ import annotations
