@@ -43,12 +43,13 @@ class StoreView:
     desired_kv: Mapping[str, int] = field(default_factory=dict)
 
     def kv_mounts(self) -> dict[str, int]:
-        """Every kv mount path -> version, live first, then those about to be created."""
-        found = dict(self.desired_kv)
+        """Every kv mount path -> version: live ones, overridden by what Git declares."""
+        found: dict[str, int] = {}
         for path, entry in self.mounts.items():
             version = kv_version_of(entry)
             if version is not None:
                 found[path] = version
+        found.update(self.desired_kv)
         return found
 
     def kv_mount_of(self, address: str) -> tuple[str, int] | None:

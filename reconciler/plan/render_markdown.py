@@ -51,7 +51,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The plan as a PR comment, at most `limit` characters."""
     commit = f" at `{plan.commit[:12]}`" if plan.commit else ""
     head = [f"### Sealkeep plan for `{plan.target.name}`{commit}", "", *_table(plan), ""]
-    head.append(f"**{plan.summary().line()}**\n")
+    head.append(f"**{plan.summary().line()}**\n\n")
     text = "\n".join(head)
     if not plan.changes:
         return text + "\nNo changes. The store matches the repo.\n"
