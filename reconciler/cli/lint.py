@@ -1,6 +1,7 @@
 """`sealkeep lint` and `sealkeep check-secrets`: parse options, call `reconciler.lint`, render.
 
-Exit codes: 0 no error-severity finding (warnings allowed), 1 errors found or bad input.
+Exit codes: 0 no error-severity finding (warnings allowed), 1 errors found or bad input
+(raised as UserError, so the status survives however the command is run).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import EXIT_OK, EXIT_USER, UserError
+from reconciler.cli.errors import UserError
 from reconciler.gitsource import GitSourceError
 from reconciler.lint import (
     FORMATS,
@@ -60,7 +61,9 @@ def lint(
         out.write_text(rendered, encoding="utf-8")
         click.echo(render(report, "text"), nl=False)
         click.echo(f"wrote {out} ({summary_line(report)})", err=True)
-    click.get_current_context().exit(EXIT_USER if report.has_errors else EXIT_OK)
+    if report.has_errors:
+        # An exception rather than ctx.exit, so the status survives standalone_mode=False.
+        raise UserError(f"lint found {summary_line(report)}")
 
 
 @click.command("check-secrets")
@@ -70,4 +73,5 @@ def check_secrets(files: tuple[Path, ...]) -> None:
     findings = check_files(files)
     for finding in findings:
         click.echo(str(finding))
-    click.get_current_context().exit(EXIT_USER if findings else EXIT_OK)
+    if findings:
+        raise UserError(f"{len(findings)} secret value(s) in clear: encrypt them before committing")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+
+from reconciler.cli.errors import run_with_exit_codes
 
 from reconciler.cli.lint import check_secrets, lint
 from tests.reconciler.lint.conftest import write
@@ -50,3 +54,11 @@ def test_check_secrets_refuses_cleartext(tmp_path: Path, clean: Path) -> None:
     assert "hunter2" not in result.output
     ok = CliRunner().invoke(check_secrets, [str(clean / "app-secret.yaml")])
     assert (ok.exit_code, ok.output) == (0, "")
+
+
+def test_the_exit_status_survives_the_shared_error_handler(
+    clean: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(clean, "policies/a.hcl", 'path "secret/*" { capabilities = ["read"] }\n')
+    monkeypatch.setattr(sys, "argv", ["sealkeep-lint", str(clean)])
+    assert run_with_exit_codes(lint) == 1
