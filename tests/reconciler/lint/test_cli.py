@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli.errors import run_with_exit_codes
-
 from reconciler.cli.lint import check_secrets, lint
 from tests.reconciler.lint.conftest import write
 from tests.reconciler.lint.test_cleartext_and_config import CLEAR
