@@ -51,3 +51,16 @@ class Reconcile:
 def reconcile(tmp_path: Path, vault: hvac.Client, unique: str) -> Reconcile:
     """A basic repo (mount, auth method, policy, AppRole, Secret) named after `unique`."""
     return Reconcile(basic_repo(tmp_path / "repo", unique), vault, f"{unique}-state")
+
+
+@pytest.fixture(scope="session")
+def ec_public_pem() -> str:
+    """A real EC public key (PEM) for JWT auth configs."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem.decode()
