@@ -59,7 +59,10 @@ _CUSTOM_ID = re.compile(r"[^.]+")
 
 
 def _display_name(raw: str) -> str:
-    return "token-" + re.sub(r"[^a-zA-Z0-9-]", "-", raw or "token")
+    """Vault's token display name: "token", or "token-<name>" sanitized (one trailing "-" cut)."""
+    if not raw:
+        return "token"
+    return ("token-" + re.sub(r"[^a-zA-Z0-9-]", "-", raw)).removesuffix("-")
 
 
 class TokenBackend(Backend):
