@@ -1,0 +1,246 @@
+"""Audit devices end to end: hvac -> HTTP -> server -> JSON lines on disk, checked field by field.
+
+Each test runs its own dev server: an audit device logs every request of its server, and the
+fail-closed test leaves its server unable to answer anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import hvac
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli.audit import audit
+from tests.server.db_support import wait_until
+from tests.support.servers import ServerProcess, start_dev_server
+
+SECRET_VALUE = "audit-test-secret-value-9931"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A dev server of the test's own."""
+    process = start_dev_server(tmp_path)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def audited(server: ServerProcess, tmp_path: Path) -> Path:
+    """A file audit device at `file/` on the test's server; returns the log path."""
+    log = tmp_path / "audit" / "audit.log"
+    resp = server.client().sys.enable_audit_device("file", options={"file_path": str(log)})
+    assert resp.status_code == 204
+    return log
+
+
+def _entries(*logs: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for log in logs for line in log.read_text().splitlines()]
+
+
+def _pair(log: Path, request_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    found = [e for e in _entries(log) if e["request"]["id"] == request_id]
+    assert [e["type"] for e in found] == ["request", "response"]
+    return found[0], found[1]
+
+
+def _hash(client: hvac.Client, value: str) -> str:
+    return str(client.sys.calculate_hash("file", value)["data"]["hash"])
+
+
+def test_enable_list_hash_and_disable(server: ServerProcess, tmp_path: Path) -> None:
+    vault = server.client()
+    assert vault.sys.list_enabled_audit_devices()["data"] == {}
+    log = tmp_path / "a.log"
+    vault.sys.enable_audit_device("file", description="main", options={"file_path": str(log)})
+    listed = vault.sys.list_enabled_audit_devices()
+    expected = {
+        "type": "file",
+        "description": "main",
+        "options": {"file_path": str(log)},
+        "local": False,
+        "path": "file/",
+    }
+    assert listed["data"] == {"file/": expected} and listed["file/"] == expected
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="path already in use"):
+        vault.sys.enable_audit_device("file", options={"file_path": str(log)})
+
+    hashed = vault.sys.calculate_hash("file", server.root_token)
+    assert hashed["data"]["hash"].startswith("hmac-sha256:") and len(hashed["data"]["hash"]) == 76
+    assert hashed["hash"] == hashed["data"]["hash"]
+    assert any(e["auth"].get("client_token") == hashed["hash"] for e in _entries(log))
+    with pytest.raises(hvac.exceptions.InvalidRequest, match='the "input" parameter is empty'):
+        vault.sys.calculate_hash("file", "")
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="unknown audit backend"):
+        vault.sys.calculate_hash("nope", "x")
+
+    assert vault.sys.disable_audit_device("file").status_code == 204
+    assert vault.sys.list_enabled_audit_devices()["data"] == {}
+    lines = len(log.read_text().splitlines())
+    vault.sys.read_health_status(method="GET")
+    vault.sys.list_mounted_secrets_engines()
+    assert len(log.read_text().splitlines()) == lines
+
+
+def _check_time(entry: dict[str, Any]) -> None:
+    stamp = entry["time"]
+    assert stamp.endswith("Z")
+    parsed = datetime.strptime(stamp[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    assert abs(parsed.timestamp() - time.time()) < 30
+
+
+def test_every_field_of_a_read_and_a_write(
+    server: ServerProcess, audited: Path, unique: str
+) -> None:
+    vault = server.client()
+    policy = f'path "secret/data/{unique}/*" {{ capabilities = ["create", "update", "read"] }}'
+    vault.sys.create_or_update_policy(unique, policy)
+    auth = vault.auth.token.create(policies=[unique], display_name="auditor", ttl="10m")["auth"]
+    app = server.client(auth["client_token"])
+    app.adapter.session.headers["X-Sealkeep-Correlation-Id"] = f"run-{unique}"
+
+    written = app.secrets.kv.v2.create_or_update_secret(
+        f"{unique}/db", secret={"password": SECRET_VALUE, "port": 5432}
+    )
+    read = app.secrets.kv.v2.read_secret_version(f"{unique}/db", raise_on_deleted_version=True)
+
+    token_hmac, accessor_hmac = _hash(vault, auth["client_token"]), _hash(vault, auth["accessor"])
+    value_hmac = _hash(vault, SECRET_VALUE)
+    for body, operation in ((written, "create"), (read, "read")):
+        request, response = _pair(audited, body["request_id"])
+        for entry in (request, response):
+            _check_time(entry)
+            who = entry["auth"]
+            assert who["client_token"] == token_hmac and who["accessor"] == accessor_hmac
+            assert who["display_name"] == "token-auditor"
+            assert who["policies"] == ["default", unique]
+            assert who["token_type"] == "service" and who["policy_results"] == {"allowed": True}
+            req = entry["request"]
+            assert req["id"] == body["request_id"] and req["operation"] == operation
+            assert req["mount_type"] == "kv" and req["mount_point"] == "secret/"
+            assert req["path"] == f"secret/data/{unique}/db"
+            assert req["remote_address"] == "127.0.0.1" and req["remote_port"] > 0
+            assert req["client_token"] == token_hmac
+            assert req["client_token_accessor"] == accessor_hmac
+            assert req["headers"] == {"x-sealkeep-correlation-id": [f"run-{unique}"]}
+            assert "error" not in entry
+        assert request["type"] == "request" and response["type"] == "response"
+        assert "response" not in request
+    write_request, write_response = _pair(audited, written["request_id"])
+    # Strings in request data are hashed; numbers pass through unchanged.
+    assert write_request["request"]["data"]["data"] == {"password": value_hmac, "port": 5432}
+    assert write_response["response"]["data"]["version"] == 1
+    _, read_response = _pair(audited, read["request_id"])
+    assert read_response["response"]["mount_type"] == "kv"
+    assert read_response["response"]["data"]["data"] == {"password": value_hmac, "port": 5432}
+    assert SECRET_VALUE not in audited.read_text()
+    assert auth["client_token"] not in audited.read_text()
+
+
+def test_denied_requests_and_failed_logins_are_logged_with_error(
+    server: ServerProcess, audited: Path, unique: str
+) -> None:
+    vault = server.client()
+    # Created without a display name (hvac's token.create would send "token"): Vault names it
+    # plain "token".
+    token = vault.write("auth/token/create", policies=["default"], ttl="5m")["auth"]["client_token"]
+    with pytest.raises(hvac.exceptions.Forbidden):
+        server.client(token).secrets.kv.v2.read_secret_version(
+            f"{unique}/x", raise_on_deleted_version=True
+        )
+    with pytest.raises(hvac.exceptions.Forbidden):
+        server.client("hvs.not-a-token").secrets.kv.v2.read_secret_version(
+            f"{unique}/x", raise_on_deleted_version=True
+        )
+    vault.sys.enable_auth_method("approle", path=unique)
+    vault.auth.approle.create_or_update_approle(unique, token_policies=["default"],
+                                                mount_point=unique)  # fmt: skip
+    role_id = vault.auth.approle.read_role_id(unique, mount_point=unique)["data"]["role_id"]
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        server.client("").auth.approle.login(role_id, "wrong-secret-id", mount_point=unique)
+
+    entries = _entries(audited)
+    denied = [e for e in entries if e["request"]["path"] == f"secret/data/{unique}/x"]
+    assert [e["type"] for e in denied] == ["request", "request"]
+    assert all("permission denied" in e["error"] for e in denied)
+    assert denied[0]["auth"]["policy_results"] == {"allowed": False}
+    assert denied[0]["auth"]["display_name"] == "token"
+    assert "invalid token" in denied[1]["error"] and "display_name" not in denied[1]["auth"]
+    login = [e for e in entries if e["request"]["path"] == f"auth/{unique}/login"]
+    assert [e["type"] for e in login] == ["request", "response"]
+    assert "error" not in login[0] and login[1]["error"]
+    assert login[1]["request"]["data"]["role_id"] == _hash(vault, role_id)
+    assert "wrong-secret-id" not in audited.read_text()
+
+
+def test_fail_closed_when_no_device_can_write(server: ServerProcess) -> None:
+    vault = server.client()
+    vault.secrets.kv.v2.create_or_update_secret("fail-closed", secret={"v": SECRET_VALUE})
+    # /dev/full opens fine but every write fails (ENOSPC), even for root. Mode 0000 leaves
+    # the device node's permissions alone.
+    mode = os.stat("/dev/full").st_mode
+    with pytest.raises(hvac.exceptions.InternalServerError):
+        # Enabled, but its own response entry cannot be written anywhere: 500, as in Vault.
+        vault.sys.enable_audit_device("file", options={"file_path": "/dev/full", "mode": "0000"})
+    assert os.stat("/dev/full").st_mode == mode
+    with pytest.raises(hvac.exceptions.InternalServerError) as caught:
+        vault.secrets.kv.v2.read_secret_version("fail-closed", raise_on_deleted_version=True)
+    assert SECRET_VALUE not in str(caught.value)
+    raw = vault.adapter.session.get(
+        f"{server.url}/v1/secret/data/fail-closed", headers={"X-Vault-Token": server.root_token}
+    )
+    assert raw.status_code == 500 and "internal error" in raw.json()["errors"][0]
+    assert SECRET_VALUE not in raw.text
+
+
+def test_sighup_reopens_the_file_and_the_chain_verifies(
+    server: ServerProcess, audited: Path, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = server.client()
+    vault.secrets.kv.v2.create_or_update_secret(f"{unique}/s", secret={"v": SECRET_VALUE})
+    rotated = audited.with_name("audit.log.1")
+    audited.rename(rotated)
+    server.process.send_signal(signal.SIGHUP)
+    wait_until(audited.exists, timeout=5, step=0.05)
+    reader = vault.auth.token.create(policies=["root"], display_name="reader", ttl="5m")["auth"]
+    read = server.client(reader["client_token"]).secrets.kv.v2.read_secret_version(
+        f"{unique}/s", raise_on_deleted_version=True
+    )
+    assert any(e["request"]["id"] == read["request_id"] for e in _entries(audited))
+    assert not any(e["request"]["id"] == read["request_id"] for e in _entries(rotated))
+
+    runner = CliRunner()
+    result = runner.invoke(audit, ["verify", str(rotated), str(audited)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": OK") == 2
+
+    monkeypatch.setenv("VAULT_ADDR", server.url)
+    monkeypatch.setenv("VAULT_TOKEN", server.root_token)
+    path = f"secret/data/{unique}/*"
+    found = runner.invoke(
+        audit,
+        ["query", str(rotated), str(audited), "--path", path, "--operation", "read",
+         "--type", "response", "--format", "json"],
+    )  # fmt: skip
+    assert found.exit_code == 0, found.output
+    rows = [json.loads(line) for line in found.output.splitlines()]
+    assert [r["auth"]["display_name"] for r in rows] == ["token-reader"]
+    by_token = runner.invoke(
+        audit,
+        ["query", str(rotated), str(audited), "--token", reader["client_token"],
+         "--operation", "read", "--format", "json"],
+    )  # fmt: skip
+    assert by_token.exit_code == 0, by_token.output
+    assert {json.loads(line)["request"]["id"] for line in by_token.output.splitlines()} == {
+        read["request_id"]
+    }
+    assert reader["client_token"] not in by_token.output
