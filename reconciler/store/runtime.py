@@ -51,7 +51,10 @@ class Runtime:
         self.core = core
         self.store = ReadCache(core.barrier)
         sys_view = StorageView(self.store, "sys/")
-        self.tokens = TokenStore(sys_view.sub("token/"), core.config.max_lease_ttl)
+        config = core.config
+        self.tokens = TokenStore(
+            sys_view.sub("token/"), config.default_lease_ttl, config.max_lease_ttl
+        )
         self.policies = PolicyStore(sys_view.sub("policy/"))
         self.audit = AuditBroker(sys_view.sub("audit/"))
         self.entities = sys_view.sub("entity/")

@@ -54,13 +54,15 @@ class ServerProcess:
         return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def _wait_ready(
+    url: str, process: subprocess.Popen[bytes], log_path: Path, verify: str | bool
+) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early:\n{log_path.read_text()}")
         try:
-            requests.get(f"{url}/v1/sys/health", timeout=1)
+            requests.get(f"{url}/v1/sys/health", timeout=1, verify=verify)
             return
         except requests.ConnectionError:
             time.sleep(0.05)
@@ -68,7 +70,9 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
     raise RuntimeError(f"server did not start in 30s:\n{log_path.read_text()}")
 
 
-def start_server(args: list[str], log_path: Path, port: int) -> ServerProcess:
+def start_server(
+    args: list[str], log_path: Path, port: int, scheme: str = "http", verify: str | bool = True
+) -> ServerProcess:
     """Run `python -m reconciler.cli.main server ARGS` and wait until it answers."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log_path.open("ab") as log:
@@ -79,8 +83,8 @@ def start_server(args: list[str], log_path: Path, port: int) -> ServerProcess:
             cwd=REPO_ROOT,
             env=env,
         )
-    url = f"http://127.0.0.1:{port}"
-    _wait_ready(url, process, log_path)
+    url = f"{scheme}://127.0.0.1:{port}"
+    _wait_ready(url, process, log_path, verify)
     return ServerProcess(url=url, process=process, log_path=log_path, args=args)
 
 

@@ -59,8 +59,9 @@ def normalize_policies(policies: list[str], add_default: bool) -> list[str]:
 class TokenStore:
     """Tokens in `sys/token/`: `id/<hash>`, `accessor/<accessor>`, `parent/<hash>/<child>`."""
 
-    def __init__(self, storage: StorageView, system_max_ttl: int) -> None:
+    def __init__(self, storage: StorageView, default_ttl: int, system_max_ttl: int) -> None:
         self.storage = storage
+        self.default_ttl = default_ttl
         self.system_max_ttl = system_max_ttl
         self.revoke_leases: RevokeLeases = lambda _hash: None
         self._salt = self._load_salt()
@@ -129,7 +130,7 @@ class TokenStore:
             return min(params.period, cap)
         if not params.ttl and policies == ["root"]:
             return 0  # a root token without an explicit TTL never expires
-        ttl = params.ttl or self.system_max_ttl
+        ttl = params.ttl or self.default_ttl
         return min(ttl, self.max_ttl_cap(params.explicit_max_ttl, params.max_ttl))
 
     def max_ttl_cap(self, explicit_max_ttl: int, max_ttl: int) -> int:

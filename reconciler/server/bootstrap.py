@@ -1,0 +1,30 @@
+"""Build a `Core` and its listener from a config file or from `--dev` settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.server.config import ConfigError, ListenerConfig, load_config
+from reconciler.store.core import Core, CoreConfig
+from reconciler.store.storage.factory import open_storage
+
+
+def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
+    """Open the configured storage (sealed); every error names the config file."""
+    config = load_config(path)
+    try:
+        storage = open_storage(config.storage_type, config.storage_options)
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"{path}: storage: {exc}") from None
+    core_config = CoreConfig(
+        default_lease_ttl=config.default_lease_ttl,
+        max_lease_ttl=config.max_lease_ttl,
+        storage_type=config.storage_type,
+    )
+    return Core(storage, core_config), config.listener
+
+
+def dev_core(root_token_id: str) -> tuple[Core, str]:
+    """An in-memory store, initialised and unsealed; returns it and its root token."""
+    core = Core(open_storage("memory", {}), CoreConfig(storage_type="inmem"))
+    return core, core.dev_setup(root_token_id)
