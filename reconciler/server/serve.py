@@ -35,9 +35,15 @@ def _ticker(core: Core, stop: threading.Event) -> None:
 
 
 def _on_sighup(core: Core) -> None:
+    """Reopen the audit files on a short-lived thread, never in the signal handler itself.
+
+    The handler runs on the main thread between two bytecodes, and the main thread serves
+    reads on the event loop: it may be holding a device's lock mid-write, and reopening
+    there would wait for that lock forever.
+    """
     runtime = core.runtime
     if runtime is not None:
-        runtime.audit.reopen()
+        threading.Thread(target=runtime.audit.reopen, name="audit-reopen", daemon=True).start()
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:
