@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from typing import Any
 
 import hvac
 import pytest
+import requests
 from click.testing import CliRunner
 
 from reconciler.cli.audit import audit
@@ -123,7 +125,11 @@ def test_every_field_of_a_read_and_a_write(
             assert who["client_token"] == token_hmac and who["accessor"] == accessor_hmac
             assert who["display_name"] == "token-auditor"
             assert who["policies"] == ["default", unique]
-            assert who["token_type"] == "service" and who["policy_results"] == {"allowed": True}
+            assert who["token_type"] == "service"
+            assert who["policy_results"] == {
+                "allowed": True,
+                "granting_policies": [{"name": unique, "namespace_id": "root", "type": "acl"}],
+            }
             req = entry["request"]
             assert req["id"] == body["request_id"] and req["operation"] == operation
             assert req["mount_type"] == "kv" and req["mount_point"] == "secret/"
@@ -244,3 +250,39 @@ def test_sighup_reopens_the_file_and_the_chain_verifies(
         read["request_id"]
     }
     assert reader["client_token"] not in by_token.output
+
+
+def test_sighup_storm_under_load_never_hangs_the_server(
+    server: ServerProcess, audited: Path
+) -> None:
+    vault = server.client()
+    vault.secrets.kv.v2.create_or_update_secret("hup", secret={"v": "x"})
+    url = f"{server.url}/v1/secret/data/hup"
+    headers = {"X-Vault-Token": server.root_token}
+    stop = threading.Event()
+    failures: list[str] = []
+
+    def read_until_stopped() -> None:
+        with requests.Session() as session:
+            while not stop.is_set():
+                try:
+                    session.get(url, headers=headers, timeout=5).raise_for_status()
+                except requests.RequestException as exc:
+                    failures.append(type(exc).__name__)
+                    return
+
+    readers = [threading.Thread(target=read_until_stopped) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for _ in range(150):
+            server.process.send_signal(signal.SIGHUP)
+            time.sleep(0.005)
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=10)
+    assert not failures
+    assert requests.get(url, headers=headers, timeout=5).status_code == 200
+    result = CliRunner().invoke(audit, ["verify", str(audited)])
+    assert result.exit_code == 0, result.output
