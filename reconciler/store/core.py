@@ -19,6 +19,7 @@ from reconciler.store.errors import (
     InvalidToken,
     NotFound,
     PermissionDenied,
+    Sealed,
     StoreError,
 )
 from reconciler.store.logical import Auth, Operation, Request, Response
@@ -103,7 +104,7 @@ class Core:
         self.seal.submit(keys[0].hex(), reset=False)
         self.after_unseal()
         if root_token_id:
-            runtime = self._require_runtime()
+            runtime = self.require_runtime()
             params = root_token_params()
             params.token_id = root_token_id
             runtime.tokens.create(params)
@@ -112,21 +113,25 @@ class Core:
         return root_token
 
     def tick(self) -> None:
-        """Background work: expire leases and tokens, run engines' schedules."""
-        runtime = self.runtime
-        if runtime is not None:
-            runtime.tick()
+        """Background work: expire leases and tokens, run engines' schedules.
+
+        It takes the request lock, so an engine never sees a scheduled rotation and a request
+        at the same time.
+        """
+        with self._lock:
+            runtime = self.runtime
+            if runtime is not None:
+                runtime.tick()
 
     def close(self) -> None:
         """Seal and close storage (graceful shutdown)."""
         self.seal_now()
         self.storage.close()
 
-    def _require_runtime(self) -> Runtime:
+    def require_runtime(self) -> Runtime:
+        """The unsealed services; raises `Sealed` (503) while sealed."""
         runtime = self.runtime
         if runtime is None:
-            from reconciler.store.errors import Sealed
-
             raise Sealed()
         return runtime
 
@@ -138,7 +143,7 @@ class Core:
         if raw is not None:
             return raw(self, req)
         validate_path(req.path)
-        runtime = self._require_runtime()
+        runtime = self.require_runtime()
         with self._lock:
             try:
                 return self._handle_unsealed(runtime, req)
@@ -204,7 +209,7 @@ class Core:
             raise PermissionDenied()
         if mount is not None and mount.backend.is_sudo(rel) and not result.sudo:
             raise PermissionDenied()
-        req.headers["x-sealkeep-granting-policies"] = ",".join(result.granting_policies)
+        req.granting_policies = result.granting_policies
 
     def _route(
         self, runtime: Runtime, req: Request, mount: Mount | None, rel: str
@@ -223,7 +228,7 @@ class Core:
 
     def has_sudo(self, req: Request, path: str) -> bool:
         """Whether the caller's policies grant `sudo` on `path` (token create options)."""
-        runtime = self._require_runtime()
+        runtime = self.require_runtime()
         if req.is_root:
             return True
         result = runtime.policies.acl_for(req.policies).check(Operation.UPDATE, path, None)

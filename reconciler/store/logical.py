@@ -93,6 +93,7 @@ class Request:
     display_name: str = ""
     policies: list[str] = field(default_factory=list)
     entity_id: str = ""
+    granting_policies: tuple[str, ...] = ()
     token_entry: Any = None  # the caller's TokenEntry (typed in auth.token_store)
 
     @property

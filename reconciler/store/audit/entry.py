@@ -56,8 +56,13 @@ def request_auth(req: Request, fh: FieldHasher, error: str | None) -> dict[str, 
         _put(out, "remaining_uses", te.num_uses)
         _put(out, "no_default_policy", te.no_default_policy)
     if req.token:
-        # Granting policies are not on Request; `allowed` is known from the outcome.
-        out["policy_results"] = {"allowed": not _denied(error)}
+        results: dict[str, Any] = {"allowed": not _denied(error)}
+        if req.granting_policies and results["allowed"]:
+            results["granting_policies"] = [
+                {"name": name, "namespace_id": "root", "type": "acl"}
+                for name in req.granting_policies
+            ]
+        out["policy_results"] = results
     return out
 
 

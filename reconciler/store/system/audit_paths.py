@@ -26,7 +26,7 @@ def paths(core: Core) -> list[PathSpec]:
     """Audit device control."""
 
     def broker() -> AuditBroker:
-        return core._require_runtime().audit
+        return core.require_runtime().audit
 
     def list_devices(_req: Request, _data: FieldData) -> Response:
         return Response(data=broker().list(), inject_top_level=True)

@@ -27,7 +27,7 @@ def paths(core: Core) -> list[PathSpec]:
     """Lease lookup, renew and revoke."""
 
     def leases() -> LeaseManager:
-        return core._require_runtime().leases
+        return core.require_runtime().leases
 
     def lease_id(data: FieldData) -> str:
         found = data.get("url_lease_id") or data.get("lease_id")

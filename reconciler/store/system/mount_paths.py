@@ -97,13 +97,13 @@ def paths(core: Core) -> list[PathSpec]:
 
 
 def _list(core: Core, mount_class: str) -> Response:
-    runtime = core._require_runtime()
+    runtime = core.require_runtime()
     data = {f"{e.path}": mount_info(e) for e in runtime.mounts.entries(mount_class)}
     return Response(data=data, inject_top_level=True)
 
 
 def _find(core: Core, path: str, mount_class: str) -> Mount:
-    runtime = core._require_runtime()
+    runtime = core.require_runtime()
     clean = normalize_mount_path(path)
     prefix = ("auth/" if mount_class == "auth" else "") + clean
     mount = runtime.mounts.get(prefix)
@@ -119,7 +119,7 @@ def _read_one(core: Core, data: FieldData, mount_class: str) -> Response:
 
 
 def _enable(core: Core, data: FieldData, mount_class: str) -> None:
-    runtime = core._require_runtime()
+    runtime = core.require_runtime()
     fields: dict[str, Any] = {
         "description": data.get("description"),
         "config": data.get("config"),
@@ -135,7 +135,7 @@ def _disable(core: Core, data: FieldData, mount_class: str) -> None:
         raise BadRequest("token credential backend cannot be disabled")
     if mount_class == "secret" and path in ("sys/", "cubbyhole/", "identity/"):
         raise BadRequest(f"cannot unmount {path!r}".replace("'", '"'))
-    core._require_runtime().disable(path, mount_class)
+    core.require_runtime().disable(path, mount_class)
 
 
 def _read_tune(core: Core, data: FieldData, mount_class: str) -> Response:
@@ -160,7 +160,7 @@ def _read_tune(core: Core, data: FieldData, mount_class: str) -> Response:
 def _tune(core: Core, data: FieldData, mount_class: str) -> None:
     mount = _find(core, data.get("path"), mount_class)
     fields = {k: data.raw[k] for k in TUNE_FIELDS if data.raw.get(k) is not None}
-    core._require_runtime().tune(mount, fields)
+    core.require_runtime().tune(mount, fields)
 
 
 def _remount(core: Core, data: FieldData) -> None:
@@ -168,7 +168,7 @@ def _remount(core: Core, data: FieldData) -> None:
 
 
 def _ui_mount(core: Core, req: Request, data: FieldData) -> Response:
-    runtime = core._require_runtime()
+    runtime = core.require_runtime()
     if runtime.tokens.lookup(req.token) is None:
         raise InvalidToken()
     mount = runtime.mounts.match(data.get("path"))

@@ -62,25 +62,25 @@ def _name(data: FieldData) -> str:
 
 
 def _list_acl(core: Core) -> Response:
-    return Response(data={"keys": core._require_runtime().policies.names()})
+    return Response(data={"keys": core.require_runtime().policies.names()})
 
 
 def _read_acl(core: Core, data: FieldData) -> Response:
     name = _name(data)
-    text = core._require_runtime().policies.read(name)
+    text = core.require_runtime().policies.read(name)
     if text is None:
         raise NotFound()
     return Response(data={"name": name, "policy": text})
 
 
 def _list_legacy(core: Core) -> Response:
-    names = core._require_runtime().policies.names()
+    names = core.require_runtime().policies.names()
     return Response(data={"keys": names, "policies": names}, inject_top_level=True)
 
 
 def _read_legacy(core: Core, data: FieldData) -> Response:
     name = _name(data)
-    text = core._require_runtime().policies.read(name)
+    text = core.require_runtime().policies.read(name)
     if text is None:
         raise NotFound()
     return Response(data={"name": name, "rules": text}, inject_top_level=True)
@@ -103,7 +103,7 @@ def _write(core: Core, data: FieldData, legacy: bool) -> Response | None:
     text = data.get("policy") or (data.get("rules") if legacy else "")
     if not text.strip():
         raise BadRequest("'policy' parameter not supplied or empty")
-    core._require_runtime().policies.write(name, _decode(text))
+    core.require_runtime().policies.write(name, _decode(text))
     warnings = []
     if name != raw_name:
         warnings.append(f"policy name was converted to {name}")
@@ -113,7 +113,7 @@ def _write(core: Core, data: FieldData, legacy: bool) -> Response | None:
 
 
 def _delete(core: Core, data: FieldData) -> None:
-    core._require_runtime().policies.delete(_name(data))
+    core.require_runtime().policies.delete(_name(data))
 
 
 def _requested_paths(data: FieldData) -> list[str]:
@@ -124,7 +124,7 @@ def _requested_paths(data: FieldData) -> list[str]:
 
 
 def _capabilities(core: Core, policies: list[str], wanted: list[str]) -> Response:
-    acl = core._require_runtime().policies.acl_for(policies)
+    acl = core.require_runtime().policies.acl_for(policies)
     body = {path: acl.capabilities(path) for path in wanted}
     if len(wanted) == 1:
         body["capabilities"] = body[wanted[0]]
@@ -137,7 +137,7 @@ def _caps_self(core: Core, req: Request, data: FieldData) -> Response:
 
 def _caps_token(core: Core, data: FieldData) -> Response:
     wanted = _requested_paths(data)
-    entry = core._require_runtime().tokens.lookup(data.get("token"))
+    entry = core.require_runtime().tokens.lookup(data.get("token"))
     if entry is None:
         raise BadRequest("invalid token")
     return _capabilities(core, entry.policies, wanted)
@@ -145,7 +145,7 @@ def _caps_token(core: Core, data: FieldData) -> Response:
 
 def _caps_accessor(core: Core, data: FieldData) -> Response:
     wanted = _requested_paths(data)
-    entry = core._require_runtime().tokens.lookup_accessor(data.get("accessor"))
+    entry = core.require_runtime().tokens.lookup_accessor(data.get("accessor"))
     if entry is None:
         raise BadRequest("invalid accessor")
     return _capabilities(core, entry.policies, wanted)

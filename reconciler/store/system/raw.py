@@ -5,6 +5,7 @@ They return bare JSON objects (no envelope), as Vault does.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,6 @@ def init(core: Core, req: Request) -> Response:
     shares = coerce("secret_shares", FieldType.INT, data.get("secret_shares", 5))
     threshold = coerce("secret_threshold", FieldType.INT, data.get("secret_threshold", 3))
     keys, root_token = core.initialize(shares, threshold)
-    import base64
-
     return Response(
         raw={
             "keys": [k.hex() for k in keys],
