@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import click
@@ -24,11 +25,17 @@ class UserError(click.ClickException):
 
 
 def _describe_vault_error(exc: hvac.exceptions.VaultError) -> str:
-    method = getattr(exc, "method", None) or ""
+    """One line: the server's messages without go-multierror framing, then the API path."""
+    errors = getattr(exc, "errors", None) or [str(exc).split(", on ")[0]]
+    messages: list[str] = []
+    for error in errors:
+        bullets = re.findall(r"\t\* (.+)", str(error))
+        messages.extend(bullets or [str(error).strip()])
+    text = "; ".join(m for m in messages if m) or exc.__class__.__name__
+    method = (getattr(exc, "method", None) or "").upper()
     url = getattr(exc, "url", None) or ""
-    where = f" ({method} {url})" if url else ""
-    text = str(exc).strip() or exc.__class__.__name__
-    return f"{text}{where}"
+    path = url.split("/v1/", 1)[1] if "/v1/" in url else url
+    return f"{text} ({method} {path})" if path else text
 
 
 def run_with_exit_codes(group: click.Group) -> int:
