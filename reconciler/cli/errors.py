@@ -41,8 +41,9 @@ def _describe_vault_error(exc: hvac.exceptions.VaultError) -> str:
 def run_with_exit_codes(group: click.Group) -> int:
     """Run the click group and return the process exit code."""
     try:
-        group.main(standalone_mode=False)
-        return EXIT_OK
+        # With standalone_mode=False click returns the code a command passed to ctx.exit().
+        code = group.main(standalone_mode=False)
+        return code if isinstance(code, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

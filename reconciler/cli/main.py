@@ -13,7 +13,8 @@ import click
 
 from reconciler.cli.errors import run_with_exit_codes
 
-# Each module exposes a click command or group named in the tuple; the order is the help order.
+# (module, attribute): each attribute is a click command or group, registered under its own
+# command name (e.g. `merge_driver` is `sealkeep merge-driver`).
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("reconciler.cli.server", "server"),
     ("reconciler.cli.operator", "status"),
@@ -31,6 +32,16 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("reconciler.cli.lease", "lease"),
     ("reconciler.cli.secret", "secret"),
     ("reconciler.cli.audit", "audit"),
+    ("reconciler.cli.validate", "validate"),
+    ("reconciler.cli.plan", "plan"),
+    ("reconciler.cli.apply", "apply"),
+    ("reconciler.cli.drift", "drift"),
+    ("reconciler.cli.history", "history"),
+    ("reconciler.cli.importcmd", "import_"),
+    ("reconciler.cli.lint", "lint"),
+    ("reconciler.cli.lint", "check_secrets"),
+    ("reconciler.cli.mergedriver", "merge_driver"),
+    ("reconciler.cli.init", "init"),
 )
 
 
@@ -44,7 +55,7 @@ def _register() -> None:
     for module_name, attribute in COMMANDS:
         module = importlib.import_module(module_name)
         command = getattr(module, attribute)
-        cli.add_command(command, name=attribute)
+        cli.add_command(command)
 
 
 _register()

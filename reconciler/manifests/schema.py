@@ -76,8 +76,9 @@ def _read(path: Path) -> dict[str, object]:
 
 
 def _kind_of(schema: Mapping[str, object]) -> str | None:
+    """The manifest kind a schema validates; None for other schemas (common, config, plan)."""
     properties = schema.get("properties")
-    if not isinstance(properties, dict):
+    if not isinstance(properties, dict) or "apiVersion" not in properties:
         return None
     kind = properties.get("kind")
     if isinstance(kind, dict) and isinstance(kind.get("const"), str):
