@@ -28,7 +28,7 @@ SYSTEM_MOUNTS = frozenset({"sys", "cubbyhole", "identity"})
 SYSTEM_AUTH = frozenset({"token"})
 ROLE_KINDS = {"approle": "AppRole", "jwt": "JWTRole", "kubernetes": "KubernetesRole"}
 PROGRESS_THRESHOLD = 500
-WORKERS = 8
+WORKERS = 4
 
 
 def _entries(data: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:

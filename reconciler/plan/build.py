@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,12 +13,12 @@ import hvac
 
 from reconciler.apply.inventory import Inventory, load_inventory
 from reconciler.live.connect import connect_target
-from reconciler.live.model import Fingerprinter, LiveState
+from reconciler.live.model import Fingerprinter, LiveState, ObjectRef
 from reconciler.live.reader import ListScope, list_live, read_objects, read_view
 from reconciler.live.statestore import DEFAULT_STATE_MOUNT, StateStore
 from reconciler.manifests import AuthMethod, Diagnostic, LoadResult, RepoConfig, load_repo
 from reconciler.manifests import kinds as k
-from reconciler.plan.desired import Desired, build_desired, desired_kv_versions
+from reconciler.plan.desired import Desired, build_desired, desired_kv_versions, desired_refs
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Plan, TargetInfo
 from reconciler.plan.provenance import head_commit
@@ -95,11 +96,20 @@ def compute_plan(
     """Read what the desired state and the inventory name, then diff into a Plan."""
     assert result.desired is not None
     view = read_view(client, desired_kv_versions(result.desired))
-    desired: Desired = build_desired(result.desired, ctx.root, view, ctx.identities)
-    refs = [s.ref for s in desired.states.values()]
-    refs += [e.ref for e in inventory if e.ref.address not in desired.states]
-    live: LiveState = read_objects(client, refs, view, progress=ctx.progress)
-    listed = list_live(client, view, _scope(result, ctx.state_mount))
+    wanted = desired_refs(result.desired, view)
+    addresses = {r.address for r in wanted.values()}
+    refs = [*wanted.values(), *(e.ref for e in inventory if e.ref.address not in addresses)]
+    scope = _scope(result, ctx.state_mount)
+
+    def read_live() -> tuple[LiveState, list[ObjectRef]]:
+        live = read_objects(client, refs, view, progress=ctx.progress)
+        return live, list_live(client, view, scope)
+
+    # The reads wait on the network while this thread decrypts the SOPS files.
+    with ThreadPoolExecutor(max_workers=1) as background:
+        reading = background.submit(read_live)
+        desired: Desired = build_desired(result.desired, ctx.root, wanted, ctx.identities)
+        live, listed = reading.result()
     found = diff(
         desired.states, live, inventory, fp, listed=listed, sources=desired.sources, prune=ctx.prune
     )

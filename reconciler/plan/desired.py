@@ -11,7 +11,7 @@ from reconciler.live.handlers import StoreView
 from reconciler.live.model import Fields, ObjectRef, ObjectState
 from reconciler.live.normalise import frozen
 from reconciler.live.registry import handler_for, is_managed_kind
-from reconciler.manifests import DesiredState
+from reconciler.manifests import DesiredState, ObjectKey
 from reconciler.manifests import kinds as k
 from reconciler.sops import decrypt_file
 
@@ -51,23 +51,32 @@ def secret_values(root: Path, source: str, identities: Sequence[str] | None = No
     return {str(a): frozen(b) for a, b in data.items()}
 
 
+def desired_refs(desired: DesiredState, view: StoreView) -> dict[ObjectKey, ObjectRef]:
+    """Where each managed desired object lives: cheap, so live reads can start early."""
+    return {
+        key: handler_for(key.kind).ref(obj, view)
+        for key, obj in sorted(desired.objects.items())
+        if is_managed_kind(key.kind)
+    }
+
+
 def build_desired(
-    desired: DesiredState, root: Path, view: StoreView, identities: Sequence[str] | None = None
+    desired: DesiredState,
+    root: Path,
+    refs: Mapping[ObjectKey, ObjectRef],
+    identities: Sequence[str] | None = None,
 ) -> Desired:
-    """Normalise every managed object; decrypt each Secret's file."""
+    """Normalise every managed object at its ref; decrypt each Secret's file."""
     states: dict[str, ObjectState] = {}
     sources: dict[str, str] = {}
-    skipped: list[ObjectRef] = []
-    for key, obj in sorted(desired.objects.items()):
-        if not is_managed_kind(key.kind):
-            skipped.append(ObjectRef(key.kind, key.name, ""))
-            continue
-        handler = handler_for(key.kind)
-        ref = handler.ref(obj, view)
+    skipped = [
+        ObjectRef(key.kind, key.name, "") for key in sorted(desired.objects) if key not in refs
+    ]
+    for key, ref in refs.items():
         secret = None
         if key.kind in SENSITIVE_KINDS:
             source = desired.spans[key].path
             secret = secret_values(root, source, identities)
             sources[ref.address] = source
-        states[ref.address] = handler.desired(obj, ref, secret)
+        states[ref.address] = handler_for(key.kind).desired(desired.objects[key], ref, secret)
     return Desired(states, sources, tuple(skipped))
