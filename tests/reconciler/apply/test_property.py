@@ -15,7 +15,7 @@ from tests.reconciler.plan.repo import Repo, manifest
 
 CAPS = ["create", "read", "update", "delete", "list"]
 names = st.text("abcdefgh", min_size=1, max_size=6)
-values = st.one_of(st.text(min_size=0, max_size=12), st.integers(-1000, 1000), st.booleans())
+values = st.one_of(st.text(min_size=1, max_size=12), st.integers(-1000, 1000), st.booleans())
 rule_sets = st.dictionaries(
     names,
     st.lists(st.sampled_from(CAPS), min_size=1, max_size=3, unique=True),
