@@ -38,8 +38,3 @@ def import_(objects: tuple[str, ...], repo: Path, target: str | None, state_moun
     for entry in entries:
         click.echo(f"  adopted {entry.ref} ({entry.ref.address})")
     click.echo(f"Imported {len(entries)} object(s); run `sealkeep plan` to see how they differ.")
-
-
-# The COMMANDS table registers ("reconciler.cli.importcmd", "import"); `import` is a keyword,
-# so the attribute is set by name.
-globals()["import"] = import_

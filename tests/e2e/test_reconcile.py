@@ -20,7 +20,7 @@ COMMANDS = (
     ("reconciler.cli.apply", "apply"),
     ("reconciler.cli.drift", "drift"),
     ("reconciler.cli.history", "history"),
-    ("reconciler.cli.importcmd", "import"),
+    ("reconciler.cli.importcmd", "import_"),
 )
 
 
@@ -29,7 +29,7 @@ def cli() -> click.Group:
     """A group with the reconcile commands, as the main COMMANDS table registers them."""
     group = click.Group()
     for module, attribute in COMMANDS:
-        group.add_command(getattr(importlib.import_module(module), attribute), name=attribute)
+        group.add_command(getattr(importlib.import_module(module), attribute))
     return group
 
 
