@@ -4,7 +4,8 @@ Two loaders share one set of YAML 1.2 core-schema rules (no `yes/no` bools, no b
 `<<` merges, timestamps kept as text, duplicate keys rejected):
 
 - `load_fast`: PyYAML's C parser, for read-only decryption where comments do not matter
-  (they are neither hashed nor part of the decrypted tree). It is several times faster.
+  (they are neither hashed nor part of the decrypted tree). It is several times faster, and
+  `fastyaml` builds the common shape straight from the parser's events with the same rules.
 - `load_roundtrip` / `dump_roundtrip`: ruamel.yaml, keeping key order, comments and quoting
   for every command that writes a file back.
 """
@@ -12,6 +13,7 @@ Two loaders share one set of YAML 1.2 core-schema rules (no `yes/no` bools, no b
 from __future__ import annotations
 
 import io
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
@@ -21,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError as RuamelMarkedError
 from ruamel.yaml.error import YAMLError as RuamelError
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 
+from reconciler.sops import fastyaml
 from reconciler.sops.errors import SopsError
 
 _CORE_TAGS = {
@@ -66,6 +69,10 @@ class _FastLoader(yaml.CSafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):  # `? [a]`: a list as a key
+                raise yaml.constructor.ConstructorError(
+                    None, None, "found unhashable key", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"found duplicate key {key!r}", key_node.start_mark
@@ -87,6 +94,7 @@ def _install_core_resolvers() -> None:
 
 
 _install_core_resolvers()
+_SCALARS = fastyaml.ScalarRules(_FastLoader)
 
 
 def _where(mark: Any) -> str:
@@ -95,6 +103,14 @@ def _where(mark: Any) -> str:
 
 def load_fast(text: str, where: str) -> Any:
     """Parse one YAML document into plain Python data (comments dropped)."""
+    docs = fastyaml.load_documents(text, _SCALARS)
+    if docs is not None:
+        return _single(docs, where)
+    return _load_full(text, where)
+
+
+def _load_full(text: str, where: str) -> Any:
+    """`load_fast` through PyYAML's composer and constructor: exact errors, anchors, tags."""
     try:
         docs = list(yaml.load_all(text, Loader=_FastLoader))
     except yaml.MarkedYAMLError as exc:
@@ -104,6 +120,11 @@ def load_fast(text: str, where: str) -> Any:
         ) from None
     except yaml.YAMLError:
         raise SopsError(f"{where}: invalid YAML") from None
+    except ValueError:
+        # `0b_` matches the int pattern but int() rejects it; its message quotes the value.
+        raise SopsError(
+            f"{where}: invalid YAML: a value looks like a number but is not one"
+        ) from None
     return _single(docs, where)
 
 

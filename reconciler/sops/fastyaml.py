@@ -1,0 +1,124 @@
+"""A faster way to the same plain data as `yamlio.load_fast`, for the common manifest shape.
+
+`load_fast` lets libyaml compose a node graph, resolving each scalar through a Python call,
+then walks that graph again in Python to construct the data. Here the data is built straight
+from libyaml's events, and each plain scalar is resolved with the very table and constructors
+of `yamlio._FastLoader` (the YAML 1.2 core rules), so the result is the same by construction.
+
+Anything out of the ordinary returns None and the caller uses the full loader: an anchor, an
+alias, an explicit tag, a collection used as a key, a duplicate key, a parse error, or a
+number the constructors cannot read. The full loader then produces the exact value or the
+exact error message it always did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.cyaml import CParser
+from yaml.events import (
+    AliasEvent,
+    CollectionStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_NO_KEY = object()  # a mapping that waits for its next key
+_IN_LIST = object()  # a sequence (it has no keys)
+
+
+class _Unusual(Exception):
+    """The text needs the full loader (it also raises the exact error for bad input)."""
+
+
+class ScalarRules:
+    """Resolves and constructs plain scalars with the table of the loader it mirrors."""
+
+    def __init__(self, loader: type[SafeConstructor]) -> None:
+        self._resolvers: dict[Any, list[tuple[str, Any]]] = dict(
+            loader.yaml_implicit_resolvers  # type: ignore[attr-defined]
+        )
+        self._wildcard = self._resolvers.get(None, [])
+        self._constructors = loader.yaml_constructors
+        self._constructor = SafeConstructor()  # construct_scalar and its class tables only
+
+    def build(self, event: ScalarEvent) -> Any:
+        """The Python value of one untagged scalar event."""
+        value: str = event.value
+        if not event.implicit[0]:  # quoted or block scalar: always a string
+            return value
+        for tag, regexp in self._resolvers.get(value[0] if value else "", []) + self._wildcard:
+            if regexp.match(value):
+                if tag == _STR_TAG:
+                    return value
+                node = ScalarNode(tag, value, event.start_mark, event.end_mark)
+                return self._constructors[tag](self._constructor, node)
+        return value
+
+
+def load_documents(text: str, scalars: ScalarRules) -> list[Any] | None:
+    """Every document of `text` as plain data, or None when the full loader must decide."""
+    parser = CParser(text)
+    try:
+        return _documents(parser, scalars)
+    except (_Unusual, yaml.YAMLError, ValueError):
+        return None
+    finally:
+        parser.dispose()
+
+
+def _documents(parser: CParser, scalars: ScalarRules) -> list[Any]:
+    docs: list[Any] = []
+    # Open collections, innermost last, and for each the key a mapping waits to fill.
+    stack: list[dict[Any, Any] | list[Any]] = []
+    keys: list[Any] = []
+    while True:
+        event = parser.get_event()
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise _Unusual
+            _attach(stack, keys, docs, scalars.build(event))
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            _open(stack, keys, event)
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            keys.pop()
+            _attach(stack, keys, docs, stack.pop())
+        elif kind is AliasEvent:
+            raise _Unusual
+        elif kind is StreamEndEvent:
+            return docs
+
+
+def _open(stack: list[Any], keys: list[Any], event: CollectionStartEvent) -> None:
+    if event.anchor is not None or event.tag is not None:
+        raise _Unusual
+    if stack and keys[-1] is _NO_KEY:
+        raise _Unusual  # a mapping or sequence used as a key
+    is_map = type(event) is MappingStartEvent
+    stack.append({} if is_map else [])
+    keys.append(_NO_KEY if is_map else _IN_LIST)
+
+
+def _attach(stack: list[Any], keys: list[Any], docs: list[Any], value: Any) -> None:
+    if not stack:
+        docs.append(value)
+        return
+    top = stack[-1]
+    if type(top) is list:
+        top.append(value)
+    elif keys[-1] is _NO_KEY:
+        if value in top:
+            raise _Unusual  # a duplicate key: the full loader reports it with its position
+        keys[-1] = value
+    else:
+        top[keys[-1]] = value
+        keys[-1] = _NO_KEY
