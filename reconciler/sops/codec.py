@@ -8,7 +8,6 @@ which with the same key, AAD and plaintext gives the same bytes).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -16,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from reconciler.sops import comments, mac, values
-from reconciler.sops.errors import CleartextValueError, MacMismatchError, SopsError
+from reconciler.sops.errors import CleartextValueError, SopsError
 from reconciler.sops.metadata import SopsMetadata
 from reconciler.sops.tree import DEFAULT_RULE, CommentLookup, Leaf, SelectionRule, walk
 
@@ -43,14 +42,7 @@ def open_values(
         computed = mac.compute(leaves, meta.mac_only_encrypted)
     except TypeError:
         raise SopsError(f"{where}: a value has a type sops cannot hash") from None
-    try:
-        stored = mac.open_mac(meta.mac, data_key, meta.lastmodified)
-    except values.ValueDecodeError:
-        raise MacMismatchError(
-            f"{where}: the MAC cannot be decrypted (tampered MAC or lastmodified)"
-        ) from None
-    if not hmac.compare_digest(stored.encode(), computed.encode()):
-        raise MacMismatchError(f"{where}: MAC mismatch: the file was modified outside sops")
+    mac.verify(computed, meta, cipher, where)
     if isinstance(tree, CommentedMap):
         comments.rewrite(tree, _comment_opener(data_key, stash))
     return computed, stash

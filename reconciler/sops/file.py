@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pyrage import x25519
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from reconciler.sops import codec, comments, mac, yamlio
+from reconciler.sops import codec, comments, mac, onepass, yamlio
 from reconciler.sops.config import CreationRule
 from reconciler.sops.errors import SopsError
 from reconciler.sops.keysources import age
@@ -42,8 +43,15 @@ class DecryptedDocument:
     _mac_hex: str = field(default="", repr=False, compare=False)
 
 
-def _identities(identities: Sequence[str] | None) -> list[Any]:
-    return age.parse_identities(age.load_identities() if identities is None else identities)
+Identities = Sequence[str] | Sequence[x25519.Identity] | None
+
+
+def _identities(identities: Identities) -> list[x25519.Identity]:
+    """Identity strings (or the configured ones when None) parsed; parsed ones pass through."""
+    if identities and all(isinstance(i, x25519.Identity) for i in identities):
+        return list(identities)  # type: ignore[arg-type]
+    strings = age.load_identities() if identities is None else identities
+    return age.parse_identities(strings)  # type: ignore[arg-type]
 
 
 def _split_sops(tree: Any, where: str) -> tuple[MutableMapping[Any, Any], SopsMetadata]:
@@ -75,33 +83,36 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def decrypt_text(
-    text: str, path_hint: str, identities: Sequence[str] | None = None
-) -> DecryptedDocument:
-    """Decrypt the text of a SOPS file (YAML, or JSON when `path_hint` ends in .json)."""
+def decrypt_text(text: str, path_hint: str, identities: Identities = None) -> DecryptedDocument:
+    """Decrypt the text of a SOPS file (YAML, or JSON when `path_hint` ends in .json).
+
+    `identities` are `AGE-SECRET-KEY-...` strings, or identities parsed once for many files
+    (`keysources.age.parse_identities`); None reads the configured ones, as sops does.
+    """
     where = path_hint
     raw, meta = _split_sops(_load_plain(text, where), where)
     if meta.selection is not None and meta.selection.uses_comments:
         return decrypt_roundtrip(text, where, identities)[1]
     data_key = age.unwrap(meta.age, _identities(identities), where)
-    mac_hex, stash = codec.open_values(raw, meta, data_key, where)
+    mac_hex, stash = onepass.open_plain(raw, meta, data_key, where)
     return DecryptedDocument(dict(raw), meta, where, data_key, stash, mac_hex)
 
 
-def decrypt_file(path: Path, identities: Sequence[str] | None = None) -> DecryptedDocument:
+def decrypt_file(path: Path, identities: Identities = None) -> DecryptedDocument:
     """Read, decrypt and verify one SOPS file."""
     return decrypt_text(_read(path), str(path), identities)
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, shown: Path | None = None) -> str:
+    """The file's text; errors name it as `shown` (the caller's spelling) when given."""
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise SopsError(f"{path}: cannot read: {exc.strerror}") from None
+        raise SopsError(f"{shown or path}: cannot read: {exc.strerror}") from None
 
 
 def decrypt_roundtrip(
-    text: str, path_hint: str, identities: Sequence[str] | None = None
+    text: str, path_hint: str, identities: Identities = None
 ) -> tuple[CommentedMap, DecryptedDocument]:
     """Decrypt keeping comments and layout: the round-trip tree (for editing) and the document."""
     where = path_hint

@@ -9,19 +9,25 @@ AAD = the `lastmodified` string exactly as written.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from reconciler.sops import values
+from reconciler.sops.errors import MacMismatchError
+from reconciler.sops.metadata import SopsMetadata
 from reconciler.sops.tree import Leaf
 
-_MAC_ONLY_ENCRYPTED_INIT = hashlib.sha256(b"sops").digest()
+# With mac_only_encrypted the hash starts with these bytes.
+MAC_ONLY_ENCRYPTED_PREFIX = hashlib.sha256(b"sops").digest()
 
 
 def compute(leaves: Iterable[Leaf], mac_only_encrypted: bool) -> str:
     """Hash the plaintext leaves (already decrypted) and return the uppercase hex digest."""
     digest = hashlib.sha512()
     if mac_only_encrypted:
-        digest.update(_MAC_ONLY_ENCRYPTED_INIT)
+        digest.update(MAC_ONLY_ENCRYPTED_PREFIX)
     for leaf in leaves:
         if mac_only_encrypted and not leaf.encrypted:
             continue
@@ -34,7 +40,19 @@ def seal(mac_hex: str, data_key: bytes, lastmodified: str) -> str:
     return values.encrypt(mac_hex.encode("ascii"), "str", data_key, lastmodified)
 
 
-def open_mac(sealed: str, data_key: bytes, lastmodified: str) -> str:
+def verify(computed: str, meta: SopsMetadata, data_key: bytes | AESGCM, where: str) -> None:
+    """Raise `MacMismatchError` unless the file's stored MAC equals the `computed` hex."""
+    try:
+        stored = open_mac(meta.mac, data_key, meta.lastmodified)
+    except values.ValueDecodeError:
+        raise MacMismatchError(
+            f"{where}: the MAC cannot be decrypted (tampered MAC or lastmodified)"
+        ) from None
+    if not hmac.compare_digest(stored.encode(), computed.encode()):
+        raise MacMismatchError(f"{where}: MAC mismatch: the file was modified outside sops")
+
+
+def open_mac(sealed: str, data_key: bytes | AESGCM, lastmodified: str) -> str:
     """Decrypt the stored MAC (raises `values.ValueDecodeError` when it was tampered with)."""
     plaintext, _ = values.decrypt(sealed, data_key, lastmodified)
     return plaintext.decode("ascii", errors="replace")

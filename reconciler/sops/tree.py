@@ -61,6 +61,25 @@ class SelectionRule:
             return not any(re.search(pattern, c) for c in comments)
         return any(re.search(pattern, c) for c in comments)
 
+    @property
+    def encrypts_on_match(self) -> bool:
+        """True when a matching key selects a value for encryption, False when it exempts it."""
+        return self.kind.startswith("encrypted_")
+
+    def key_matcher(self) -> Callable[[str], bool]:
+        """Whether one key on a path matches (never, for the comment rules).
+
+        `should_encrypt(keys)` equals `any(map(key_matcher(), keys)) == encrypts_on_match`,
+        which lets a walker carry one flag down the path instead of re-testing every key.
+        """
+        pattern = self.pattern
+        if self.kind.endswith("_suffix"):
+            return lambda key: key.endswith(pattern)
+        if self.uses_comments:
+            return lambda key: False
+        search = re.compile(pattern).search
+        return lambda key: search(key) is not None
+
     def comment_is_clear(self, text: str) -> bool:
         """A comment that a comment rule matches must stay readable for the rule to work."""
         return self.uses_comments and re.search(self.pattern, text) is not None

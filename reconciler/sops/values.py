@@ -7,6 +7,7 @@ The byte forms follow sops (Go): ints in decimal, floats as Go's `FormatFloat(v,
 from __future__ import annotations
 
 import base64
+import binascii
 import math
 import os
 import re
@@ -26,6 +27,7 @@ _ENC_RE = re.compile(
     r"^ENC\[AES256_GCM,data:(?P<data>[A-Za-z0-9+/=]*),iv:(?P<iv>[A-Za-z0-9+/=]+),"
     r"tag:(?P<tag>[A-Za-z0-9+/=]+),type:(?P<type>[a-z]+)\]$"
 )
+_PART_NAMES = ("data", "iv", "tag")
 _GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
@@ -57,16 +59,26 @@ def is_encrypted_value(value: object) -> bool:
     return isinstance(value, str) and value.startswith("ENC[") and bool(_ENC_RE.match(value))
 
 
+def match(value: str) -> re.Match[str] | None:
+    """The parts of an `ENC[AES256_GCM,...]` string, or None when it does not have that form."""
+    return _ENC_RE.match(value)
+
+
 def parse(value: str) -> EncryptedValue:
     """Split an `ENC[...]` string into its parts."""
-    match = _ENC_RE.match(value)
-    if match is None:
+    found = _ENC_RE.match(value)
+    if found is None:
         raise ValueDecodeError("not an ENC[AES256_GCM,...] value")
+    return _parts(found)
+
+
+def _parts(found: re.Match[str]) -> EncryptedValue:
     try:
-        parts = [base64.b64decode(match[name], validate=True) for name in ("data", "iv", "tag")]
+        # strict_mode is what base64.b64decode(validate=True) uses.
+        data, iv, tag = (binascii.a2b_base64(found[n], strict_mode=True) for n in _PART_NAMES)
     except ValueError as exc:
         raise ValueDecodeError("invalid base64 in an ENC[...] value") from exc
-    return EncryptedValue(parts[0], parts[1], parts[2], match["type"])
+    return EncryptedValue(data, iv, tag, found["type"])
 
 
 def format_float(value: float) -> str:
@@ -127,9 +139,17 @@ def encrypt(
 
 def decrypt(value: str, key: bytes | AESGCM, aad: str) -> tuple[bytes, str]:
     """Decrypt one `ENC[...]` string; returns the plaintext bytes and the type tag."""
-    enc = parse(value)
+    found = _ENC_RE.match(value)
+    if found is None:
+        raise ValueDecodeError("not an ENC[AES256_GCM,...] value")
+    return decrypt_match(found, cipher_for(key), aad.encode("utf-8"))
+
+
+def decrypt_match(found: re.Match[str], cipher: AESGCM, aad: bytes) -> tuple[bytes, str]:
+    """`decrypt` for the hot path: a `match` result, the file's cipher and the AAD as bytes."""
+    enc = _parts(found)
     try:
-        plaintext = cipher_for(key).decrypt(enc.iv, enc.data + enc.tag, aad.encode("utf-8"))
+        plaintext = cipher.decrypt(enc.iv, enc.data + enc.tag, aad)
     except InvalidTag as exc:
         raise ValueDecodeError("authentication failed (wrong key, tampered value or path)") from exc
     return plaintext, enc.type
