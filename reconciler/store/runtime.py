@@ -252,12 +252,31 @@ class Runtime:
     def audit_request(self, req: Request, error: str | None) -> None:
         """Log the request entry; raises AuditFailed when devices exist and none logged."""
         if self.audit.has_devices:
-            self.audit.log_request(req, error)
+            request_keys, _ = self._non_hmac_keys(req)
+            self.audit.log_request(req, error, non_hmac_request_keys=request_keys)
 
     def audit_response(self, req: Request, resp: Response | None, error: str | None) -> None:
         """Log the response entry (fail closed as for requests)."""
         if self.audit.has_devices:
-            self.audit.log_response(req, resp, error)
+            request_keys, response_keys = self._non_hmac_keys(req)
+            self.audit.log_response(
+                req,
+                resp,
+                error,
+                non_hmac_request_keys=request_keys,
+                non_hmac_response_keys=response_keys,
+            )
+
+    def _non_hmac_keys(self, req: Request) -> tuple[list[str], list[str]]:
+        """The mount's tuned `audit_non_hmac_request_keys` / `..._response_keys`."""
+        mount = self.mounts.get(req.mount_point) if req.mount_point else None
+        if mount is None:
+            return [], []
+        config = mount.entry.config
+        return (
+            list(config.get("audit_non_hmac_request_keys", [])),
+            list(config.get("audit_non_hmac_response_keys", [])),
+        )
 
     # -- background ------------------------------------------------------------------------
 
