@@ -152,6 +152,26 @@ def test_every_field_of_a_read_and_a_write(
     assert auth["client_token"] not in audited.read_text()
 
 
+def test_tuned_non_hmac_keys_are_logged_in_clear(
+    server: ServerProcess, audited: Path, unique: str
+) -> None:
+    vault = server.client()
+    vault.sys.enable_secrets_engine("kv", path=unique, options={"version": "1"})
+    vault.sys.tune_mount_configuration(
+        unique, audit_non_hmac_request_keys=["team"], audit_non_hmac_response_keys=["team"]
+    )
+    secret = {"team": "payments", "password": SECRET_VALUE}
+    vault.secrets.kv.v1.create_or_update_secret("app", secret=secret, mount_point=unique)
+    read = vault.secrets.kv.v1.read_secret("app", mount_point=unique)
+    logged = {"team": "payments", "password": _hash(vault, SECRET_VALUE)}
+    _, response = _pair(audited, read["request_id"])
+    assert response["response"]["data"] == logged
+    writes = [e for e in _entries(audited) if e["request"].get("data") and
+              e["request"]["path"] == f"{unique}/app"]  # fmt: skip
+    assert [e["request"]["data"] for e in writes] == [logged, logged]
+    assert SECRET_VALUE not in audited.read_text()
+
+
 def test_denied_requests_and_failed_logins_are_logged_with_error(
     server: ServerProcess, audited: Path, unique: str
 ) -> None:
