@@ -1,0 +1,84 @@
+"""The reconcile loop: run, publish, wait (interval, or backoff while failing), repeat."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from reconciler.reconcile.backoff import Backoff
+from reconciler.reconcile.cycle import Stamp, now, run_cycle
+from reconciler.reconcile.options import ReconcileOptions
+from reconciler.reconcile.result import RunOutcome, RunResult
+from reconciler.reconcile.session import SessionPool
+from reconciler.reconcile.source import GitMirror
+from reconciler.reconcile.status import StatusBoard
+
+log = logging.getLogger("sealkeep.reconcile")
+ResultCallback = Callable[[RunResult], None]
+
+
+class Reconciler:
+    """A reconcile loop over one repo and branch.
+
+    Invariants: one SessionPool for the loop's life (a login per token lifetime, not per
+    run); the board always holds the latest finished run; `close` revokes the loop's token.
+    """
+
+    def __init__(self, options: ReconcileOptions, board: StatusBoard | None = None) -> None:
+        self.options = options
+        self.mirror = GitMirror(options.repo, options.branch, options.mirror_dir(), options.subdir)
+        self.pool = SessionPool(options.env())
+        self.backoff = Backoff(options.interval, options.backoff_initial, options.backoff_max)
+        self.board = board or StatusBoard(options.shown_repo, options.branch, options.dry_run)
+        self.runs = 0
+        self.delay = options.interval
+
+    def run_once(self) -> RunResult:
+        """One run; the result is published on the board and returned with the next delay."""
+        self.runs += 1
+        try:
+            result = run_cycle(self.runs, self.options, self.mirror, self.pool)
+        except Exception as exc:
+            # The loop outlives a bug in one run; the traceback goes to the log.
+            log.exception("reconcile run %d failed unexpectedly", self.runs)
+            stamp = Stamp(self.runs, now())
+            result = stamp.result(
+                RunOutcome.FAILED, error=f"internal error: {exc.__class__.__name__}"
+            )
+        delay = self.backoff.success() if result.outcome.healthy else self.backoff.failure()
+        last = self.options.max_runs is not None and self.runs >= self.options.max_runs
+        self.board.record(result, self.backoff.failures, None if last else delay)
+        self.delay = delay
+        return result
+
+    def run(
+        self, stop: threading.Event, on_result: ResultCallback | None = None
+    ) -> RunResult | None:
+        """Run until `stop` is set or `max_runs` runs are done; returns the last result."""
+        result = None
+        try:
+            while not stop.is_set():
+                result = self.run_once()
+                if on_result is not None:
+                    on_result(result)
+                if self.options.max_runs is not None and self.runs >= self.options.max_runs:
+                    break
+                stop.wait(self.delay)
+        finally:
+            self.close()
+        return result
+
+    def close(self) -> None:
+        """Revoke the token the loop logged in for."""
+        self.pool.close()
+
+
+def run_reconciler(
+    options: ReconcileOptions,
+    stop: threading.Event,
+    board: StatusBoard | None = None,
+    on_result: ResultCallback | None = None,
+) -> RunResult | None:
+    """Build a Reconciler and run it until stopped; the library behind `sealkeep reconcile`."""
+    return Reconciler(options, board).run(stop, on_result)
