@@ -21,6 +21,7 @@ from reconciler.store.auth.jwt_keys import (
     DiscoveredJWKS,
     KeySet,
     KeySourceError,
+    KeySourceUnreachable,
     RemoteJWKS,
     StaticKeySet,
     TokenError,
@@ -280,8 +281,14 @@ def _parse_pairs(raw: Any) -> list[dict[str, str]]:
     return out
 
 
-def _check_config(config: JWTConfig) -> KeySet:
-    """Validate a config and load its keys once, so a bad URL or PEM fails the write."""
+def _check_config(config: JWTConfig) -> tuple[KeySet, list[str]]:
+    """Validate a config and load its keys once, so a bad URL or PEM fails the write.
+
+    An identity provider that cannot be reached right now (unlike one that answers with
+    something wrong) does not fail the write: config-as-code must be able to apply while
+    the provider is briefly down or, in an isolated network, before it is reachable. The
+    write then carries a warning and the keys are fetched at the first login.
+    """
     if sum(1 for name in KEY_SOURCES if getattr(config, name)) != 1:
         raise BadRequest(ONE_SOURCE)
     for alg in config.jwt_supported_algs:
@@ -291,12 +298,14 @@ def _check_config(config: JWTConfig) -> KeySet:
         keys = config.key_set()
     except ValueError as exc:
         raise BadRequest(f"error parsing public key: {exc}") from None
+    what = "oidc discovery URL" if config.oidc_discovery_url else "jwks URL"
     try:
         keys.check()
+    except KeySourceUnreachable as exc:
+        return keys, [f"could not check the {what} now ({exc}); keys are fetched at login"]
     except KeySourceError as exc:
-        what = "oidc discovery URL" if config.oidc_discovery_url else "jwks URL"
         raise BadRequest(f"error checking {what}: {exc}") from None
-    return keys
+    return keys, []
 
 
 def _check_audience(claims: dict[str, Any], role: JWTRole) -> None:
@@ -392,14 +401,15 @@ class JWTBackend(Backend):
             raise NotFound()
         return Response(data=config.render())
 
-    def _write_config(self, req: Request, data: FieldData) -> None:
+    def _write_config(self, req: Request, data: FieldData) -> Response | None:
         values = {name: data.get(name) for name in CONFIG_FIELDS}
         values["jwks_pairs"] = _parse_pairs(values["jwks_pairs"])
         config = JWTConfig(**values)
-        keys = _check_config(config)
+        keys, warnings = _check_config(config)
         self.storage.put_json("config", {"v": FORMAT_VERSION, **asdict(config)})
         self._keys = keys
         self._keys_for = json.dumps([getattr(config, n) for n in KEY_SOURCES], sort_keys=True)
+        return Response(warnings=warnings) if warnings else None
 
     # -- roles -----------------------------------------------------------------------------
 

@@ -29,6 +29,10 @@ class KeySourceError(Exception):
     """A key source could not be read. The message names the URL, never a token."""
 
 
+class KeySourceUnreachable(KeySourceError):
+    """The key source could not be reached at all (network down, DNS, refused, timeout)."""
+
+
 @dataclass(frozen=True)
 class VerificationKey:
     """A public key and, when the JWKS pinned one, the only algorithm it may verify."""
@@ -78,6 +82,8 @@ def fetch_json(url: str, ca_pem: str = "") -> Any:
         return response.json()
     except httpx.HTTPStatusError as exc:
         raise KeySourceError(f"{url} answered HTTP {exc.response.status_code}") from None
+    except httpx.TransportError as exc:
+        raise KeySourceUnreachable(f"fetching {url} failed: {type(exc).__name__}") from None
     except httpx.HTTPError as exc:
         raise KeySourceError(f"fetching {url} failed: {type(exc).__name__}") from None
     except ValueError:

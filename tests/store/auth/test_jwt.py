@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import socket
 import time
 from typing import Any
 
@@ -425,6 +426,19 @@ def test_unknown_kid_is_refused(
 ) -> None:
     token = rsa_rotated.sign(claims(), kid="never-published")
     rejected(jwks_mount, token, "no known key matches")
+
+
+def test_unreachable_provider_is_accepted_with_a_warning_and_checked_at_login(
+    rsa_rotated: SigningKey,
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on: connection refused
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    m = mount(JWTBackend)
+    response = m.write("config", jwks_url=f"http://127.0.0.1:{closed}/jwks")
+    assert response is not None
+    assert "could not check the jwks URL now" in response.warnings[0]
+    assert m.read("config").data["jwks_url"] == f"http://127.0.0.1:{closed}/jwks"
 
 
 def test_jwks_outage_is_a_server_error(
