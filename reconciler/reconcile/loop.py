@@ -12,7 +12,7 @@ from reconciler.reconcile.options import ReconcileOptions
 from reconciler.reconcile.result import RunOutcome, RunResult
 from reconciler.reconcile.session import SessionPool
 from reconciler.reconcile.source import GitMirror
-from reconciler.reconcile.status import StatusBoard
+from reconciler.reconcile.status import StatusBoard, StatusServer
 
 log = logging.getLogger("sealkeep.reconcile")
 ResultCallback = Callable[[RunResult], None]
@@ -77,8 +77,16 @@ class Reconciler:
 def run_reconciler(
     options: ReconcileOptions,
     stop: threading.Event,
-    board: StatusBoard | None = None,
+    status_addr: str | None = None,
     on_result: ResultCallback | None = None,
+    on_listen: Callable[[str], None] | None = None,
 ) -> RunResult | None:
-    """Build a Reconciler and run it until stopped; the library behind `sealkeep reconcile`."""
-    return Reconciler(options, board).run(stop, on_result)
+    """Run a Reconciler until stopped, serving /healthz and /status on `status_addr` when
+    given (`on_listen` learns the URL); the library behind `sealkeep reconcile`."""
+    reconciler = Reconciler(options)
+    if status_addr is None:
+        return reconciler.run(stop, on_result)
+    with StatusServer(reconciler.board, status_addr) as server:
+        if on_listen is not None:
+            on_listen(server.url)
+        return reconciler.run(stop, on_result)

@@ -101,3 +101,8 @@ class RunResult:
         if c.drifted:
             text += f"; {c.drifted} drifted, {c.corrected} corrected, {c.held} held"
         return text + ")"
+
+    def details(self) -> list[str]:
+        """Lines under the log line: drifted objects, then manifest problems."""
+        lines = [f"  ! {item}" for item in self.drifted]
+        return lines + [f"  {problem}" for problem in self.problems]
