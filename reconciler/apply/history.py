@@ -8,6 +8,7 @@ from typing import Any
 
 from reconciler.live.model import ObjectRef
 from reconciler.live.statestore import StateStore
+from reconciler.plan.model import PlanSource
 
 PREFIX = "history/"
 
@@ -24,7 +25,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ApplyRecord:
-    """Who applied what, when, to which target, from which plan and commit, and how it went."""
+    """Who applied what, when, to which target, from which plan and commit, and how it went.
+
+    `source` (None outside Git) names the commit's author, committer and message, and
+    whether the tree the plan was made from had uncommitted changes.
+    """
 
     apply_id: str
     actor: str
@@ -36,10 +41,12 @@ class ApplyRecord:
     commit: str | None
     status: str
     outcomes: tuple[Outcome, ...] = field(default_factory=tuple)
+    source: PlanSource | None = None
 
     def encode(self) -> dict[str, Any]:
         """JSON form, as stored."""
         return {
+            **_encode_source(self.source),
             "apply_id": self.apply_id,
             "actor": self.actor,
             "host": self.host,
@@ -82,6 +89,7 @@ class ApplyRecord:
             commit=raw.get("commit"),
             status=str(raw["status"]),
             outcomes=outcomes,
+            source=_decode_source(raw),
         )
 
     @property
@@ -89,6 +97,33 @@ class ApplyRecord:
         """Where it is stored: sortable by time."""
         stamp = self.started_at.replace(":", "").replace("-", "")
         return f"{PREFIX}{stamp}-{self.apply_id}"
+
+
+def _encode_source(source: PlanSource | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    return {
+        "author": source.author,
+        "committer": source.committer,
+        "message": source.message,
+        "dirty": source.dirty,
+        "branch": source.branch,
+        "ref": source.ref,
+    }
+
+
+def _decode_source(raw: Mapping[str, Any]) -> PlanSource | None:
+    if not raw.get("commit") or "author" not in raw:
+        return None
+    return PlanSource(
+        commit=str(raw["commit"]),
+        author=str(raw["author"]),
+        committer=str(raw["committer"]),
+        message=str(raw["message"]),
+        dirty=bool(raw["dirty"]),
+        branch=raw.get("branch"),
+        ref=raw.get("ref"),
+    )
 
 
 def write_record(state: StateStore, record: ApplyRecord) -> None:

@@ -110,3 +110,34 @@ def save_inventory(state: StateStore, inventory: Inventory) -> None:
         }
         state.write(PREFIX + shard, {"entries": entries})
     inventory.dirty.clear()
+
+
+APPLIED_PATH = "inventory-commit"
+
+
+@dataclass(frozen=True)
+class AppliedCommit:
+    """The last commit applied in full and from a clean tree: every object its files declare
+    matched the store when that apply finished. `plan --changed-only` diffs from here."""
+
+    commit: str
+    apply_id: str
+    applied_at: str
+
+
+def remember_applied_commit(state: StateStore, applied: AppliedCommit) -> None:
+    """Record `applied` as the store's last applied commit."""
+    state.ensure()
+    body = {"commit": applied.commit, "apply_id": applied.apply_id, "at": applied.applied_at}
+    state.write(APPLIED_PATH, body)
+
+
+def last_applied_commit(state: StateStore) -> AppliedCommit | None:
+    """The last applied commit, or None when no clean Git apply was recorded yet."""
+    if not state.exists():
+        return None
+    found = state.read(APPLIED_PATH)
+    if found is None or not found[0].get("commit"):
+        return None
+    raw = found[0]
+    return AppliedCommit(str(raw["commit"]), str(raw.get("apply_id", "")), str(raw.get("at", "")))

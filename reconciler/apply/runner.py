@@ -20,7 +20,14 @@ import hvac
 import hvac.exceptions
 
 from reconciler.apply.history import ApplyRecord, Outcome, write_record
-from reconciler.apply.inventory import Inventory, InventoryEntry, load_inventory, save_inventory
+from reconciler.apply.inventory import (
+    AppliedCommit,
+    Inventory,
+    InventoryEntry,
+    load_inventory,
+    remember_applied_commit,
+    save_inventory,
+)
 from reconciler.apply.lock import ApplyLock, LockHolder
 from reconciler.apply.stale import StalePlan, check_stale, planned_states
 from reconciler.live.handlers import StoreView
@@ -167,6 +174,11 @@ def apply_plan(plan: Plan, client: hvac.Client, options: ApplyOptions) -> ApplyR
                 commit=plan.commit,
                 status=status,
                 outcomes=tuple(outcomes),
+                source=plan.source,
             )
             write_record(state, record)
+            source = plan.source
+            if status == "ok" and source is not None and not source.dirty:
+                applied = AppliedCommit(source.commit, apply_id, record.finished_at)
+                remember_applied_commit(state, applied)
     return ApplyResult(apply_id, tuple(outcomes), record)

@@ -91,6 +91,71 @@ class TargetInfo:
 
 
 @dataclass(frozen=True)
+class PlanSource:
+    """The Git commit a plan was computed from, and who made it.
+
+    `ref` is the `--ref` asked for (None: the working tree at `commit`); `dirty` is true when
+    the working tree had uncommitted changes under the root, so the plan is not exactly
+    `commit`; `branch` is the checked-out branch (None when detached or reading a ref).
+    """
+
+    commit: str
+    author: str
+    committer: str
+    message: str
+    dirty: bool = False
+    branch: str | None = None
+    ref: str | None = None
+
+    @property
+    def short(self) -> str:
+        """The abbreviated commit SHA."""
+        return self.commit[:12]
+
+    @property
+    def subject(self) -> str:
+        """The first line of the commit message."""
+        return self.message.splitlines()[0] if self.message else ""
+
+
+FileStatus = Literal["added", "modified", "deleted", "renamed"]
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One manifest file a change touches, relative to the repo root (`old_path` on renames)."""
+
+    path: str
+    status: FileStatus
+    old_path: str | None = None
+
+    def __str__(self) -> str:
+        if self.old_path is not None:
+            return f"{self.status}: {self.old_path} -> {self.path}"
+        return f"{self.status}: {self.path}"
+
+
+@dataclass(frozen=True)
+class FilesChanged:
+    """The manifest files that differ from `base` (the pull request's target) to the plan's
+    tree, as the pull request shows them: from the merge base of the two."""
+
+    base: str
+    base_commit: str
+    files: tuple[FileChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """Objects a `--changed-only` plan neither read nor diffed: their files did not change
+    since `since`, the last commit applied to the store."""
+
+    since: str
+    refs: tuple[ObjectRef, ...] = ()
+    files: int = 0
+
+
+@dataclass(frozen=True)
 class Summary:
     """Counts per action, as the summary line shows them."""
 
@@ -119,6 +184,8 @@ class Plan:
     `changes` are in execution order (creates and updates by dependency tier, then deletes
     in reverse); `adopt` and `forget` only touch the inventory; `unmanaged` and `orphans`
     are reported and left alone (orphans are deleted only by a plan made with prune).
+    `source` names the commit (None outside Git); `files_changed` is set by `--base`;
+    `unchanged` by `--changed-only`, whose plan reads no object outside the changed files.
     """
 
     created_at: str
@@ -136,6 +203,9 @@ class Plan:
     ephemeral_fingerprints: bool = False
     format_version: int = FORMAT_VERSION
     extra: Mapping[str, str] = field(default_factory=dict)
+    source: PlanSource | None = None
+    files_changed: FilesChanged | None = None
+    unchanged: Unchanged | None = None
 
     def summary(self) -> Summary:
         """Counts per action."""

@@ -20,10 +20,15 @@ from reconciler.plan.model import (
     Adoption,
     Change,
     FieldChange,
+    FileChange,
+    FilesChanged,
+    FileStatus,
     KeyChange,
     KeyChangeKind,
     Plan,
+    PlanSource,
     TargetInfo,
+    Unchanged,
 )
 
 KIND = "sealkeep-plan"
@@ -78,6 +83,77 @@ def _unchange(raw: Mapping[str, Any]) -> Change:
     )
 
 
+def _source(source: PlanSource) -> dict[str, Any]:
+    return {
+        "commit": source.commit,
+        "author": source.author,
+        "committer": source.committer,
+        "message": source.message,
+        "dirty": source.dirty,
+        "branch": source.branch,
+        "ref": source.ref,
+    }
+
+
+def _unsource(raw: Mapping[str, Any]) -> PlanSource:
+    return PlanSource(
+        commit=str(raw["commit"]),
+        author=str(raw["author"]),
+        committer=str(raw["committer"]),
+        message=str(raw["message"]),
+        dirty=bool(raw["dirty"]),
+        branch=raw.get("branch"),
+        ref=raw.get("ref"),
+    )
+
+
+def _files(files: FilesChanged) -> dict[str, Any]:
+    return {
+        "base": files.base,
+        "base_commit": files.base_commit,
+        "files": [
+            {"path": f.path, "status": f.status, "old_path": f.old_path} for f in files.files
+        ],
+    }
+
+
+def _unfiles(raw: Mapping[str, Any]) -> FilesChanged:
+    found = tuple(
+        FileChange(str(f["path"]), cast(FileStatus, f["status"]), f.get("old_path"))
+        for f in raw["files"]
+    )
+    return FilesChanged(str(raw["base"]), str(raw["base_commit"]), found)
+
+
+def _optional(plan: Plan) -> dict[str, Any]:
+    """Keys present only when set, so plan files saved before they existed keep their hash."""
+    extra: dict[str, Any] = {}
+    if plan.source is not None:
+        extra["source"] = _source(plan.source)
+    if plan.files_changed is not None:
+        extra["files_changed"] = _files(plan.files_changed)
+    if plan.unchanged is not None:
+        extra["unchanged"] = {
+            "since": plan.unchanged.since,
+            "files": plan.unchanged.files,
+            "objects": [_ref(r) for r in plan.unchanged.refs],
+        }
+    return extra
+
+
+def _unoptional(raw: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if raw.get("source") is not None:
+        found["source"] = _unsource(raw["source"])
+    if raw.get("files_changed") is not None:
+        found["files_changed"] = _unfiles(raw["files_changed"])
+    unchanged = raw.get("unchanged")
+    if unchanged is not None:
+        refs = tuple(_unref(r) for r in unchanged["objects"])
+        found["unchanged"] = Unchanged(str(unchanged["since"]), refs, int(unchanged["files"]))
+    return found
+
+
 def encode_plan(plan: Plan) -> dict[str, Any]:
     """The plan as JSON data (without the hash); the shape schemas/plan.schema.json gives."""
     summary = plan.summary()
@@ -103,6 +179,7 @@ def encode_plan(plan: Plan) -> dict[str, Any]:
         "unmanaged": [_ref(r) for r in plan.unmanaged],
         "orphans": [_ref(r) for r in plan.orphans],
         "skipped": [_ref(r) for r in plan.skipped],
+        **_optional(plan),
     }
 
 
@@ -132,6 +209,7 @@ def decode_plan(raw: Mapping[str, Any]) -> Plan:
         commit=raw.get("commit"),
         prune=bool(raw["prune"]),
         ephemeral_fingerprints=bool(raw["ephemeral_fingerprints"]),
+        **_unoptional(raw),
     )
 
 
