@@ -42,6 +42,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("reconciler.cli.lint", "check_secrets"),
     ("reconciler.cli.mergedriver", "merge_driver"),
     ("reconciler.cli.init", "init"),
+    ("reconciler.cli.demo", "demo"),
 )
 
 

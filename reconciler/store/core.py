@@ -115,13 +115,13 @@ class Core:
     def tick(self) -> None:
         """Background work: expire leases and tokens, run engines' schedules.
 
-        It takes the request lock, so an engine never sees a scheduled rotation and a request
-        at the same time.
+        It does not take the request lock: a revocation waiting on an unreachable database
+        must not stall every request. The services it touches (lease manager, token store,
+        engines' pools, the barrier and the audit broker) each guard their own state.
         """
-        with self._lock:
-            runtime = self.runtime
-            if runtime is not None:
-                runtime.tick()
+        runtime = self.runtime
+        if runtime is not None:
+            runtime.tick()
 
     def close(self) -> None:
         """Seal and close storage (graceful shutdown)."""

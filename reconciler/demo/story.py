@@ -1,0 +1,153 @@
+"""The whole story on one repo: plan, apply, an app logs in, reads, is refused, is audited.
+
+Each step prints what happened; secret values are never printed (only key names), and the
+audit entries shown are the store's own log lines, with tokens as HMACs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import hvac
+
+from reconciler.apply.runner import ApplyOptions, apply_plan
+from reconciler.demo.embedded import EmbeddedStore
+from reconciler.manifests import load_repo
+from reconciler.manifests.kinds import AppRole, AuditDevice, Secret
+from reconciler.plan.build import PlanContext, make_plan
+from reconciler.plan.render_text import render_text
+from reconciler.sops.keysources.age import load_identities
+
+Say = Callable[[str], None]
+
+
+class DemoError(Exception):
+    """The repo cannot carry the story (no AppRole, no Secret, ...); the message says why."""
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who and what the story uses, picked from the repo's manifests."""
+
+    role: AppRole
+    own_secret: Secret
+    other_secret: Secret
+    audit_file: Path | None
+
+
+def pick_cast(repo: Path, team: str) -> Cast:
+    """An AppRole of `team`, one of its secrets, another team's secret, the audit file."""
+    result = load_repo(repo)
+    if result.desired is None:
+        raise DemoError("the repo does not load: run `sealkeep validate` for the details")
+    roles = [r for r in result.desired.of_kind(AppRole) if r.name.startswith(team)]
+    roles.sort(key=lambda r: r.name != f"{team}-staging")  # staging first: it allows loopback
+    secrets = result.desired.of_kind(Secret)
+    own = [s for s in secrets if s.path.startswith(f"{team}/")]
+    other = [s for s in secrets if not s.path.startswith(f"{team}/")]
+    if not roles or not own or not other:
+        raise DemoError(
+            f"the repo needs an AppRole and a Secret of team {team!r} and another team's Secret"
+        )
+    role = roles[0]
+    env = role.name.removeprefix(f"{team}-")
+    own_secret = next((s for s in own if f"/{env}/" in f"/{s.path}/"), own[0])
+    other_secret = next((s for s in other if f"/{env}/" in f"/{s.path}/"), other[0])
+    files = [
+        d.options.get("file_path") for d in result.desired.of_kind(AuditDevice) if d.type == "file"
+    ]
+    audit = Path(files[0]) if files and files[0] not in ("stdout", "discard") else None
+    return Cast(role, own_secret, other_secret, audit)
+
+
+def reconcile(repo: Path, store: EmbeddedStore, say: Say) -> None:
+    """Plan the repo against the store, show the plan, apply it."""
+    env = {"VAULT_ADDR": store.url, "VAULT_TOKEN": store.root_token}
+    ctx = PlanContext(root=repo, target=None, environ=env, identities=load_identities())
+    client = hvac.Client(url=store.url, token=store.root_token)
+    plan = make_plan(ctx, client=client)
+    say(render_text(plan))
+    result = apply_plan(
+        plan, client, ApplyOptions(root=repo, lock_timeout=30, identities=ctx.identities)
+    )
+    if not result.ok:
+        failed = [o for o in result.outcomes if o.status == "failed"]
+        raise DemoError(f"apply failed at {failed[0].ref}: {failed[0].error}")
+    say(f"Apply complete: {len(result.applied)} change(s) applied (apply {result.apply_id}).")
+
+
+def app_login(store: EmbeddedStore, role: AppRole, say: Say) -> tuple[hvac.Client, str]:
+    """What a deploy pipeline and an app do: fetch a role id and secret id, log in."""
+    operator = hvac.Client(url=store.url, token=store.root_token)
+    mount = role.mount
+    role_id = operator.auth.approle.read_role_id(role.name, mount_point=mount)["data"]["role_id"]
+    secret_id = operator.auth.approle.generate_secret_id(role.name, mount_point=mount)["data"][
+        "secret_id"
+    ]
+    app = hvac.Client(url=store.url)
+    auth = app.auth.approle.login(role_id=role_id, secret_id=secret_id, mount_point=mount)["auth"]
+    say(
+        f"App logged in with AppRole {mount}/{role.name}: policies {', '.join(auth['policies'])}, "
+        f"token valid for {auth['lease_duration']}s"
+    )
+    return app, auth["accessor"]
+
+
+def read_secrets(app: hvac.Client, cast: Cast, say: Say) -> None:
+    """Read the team's own secret (allowed) and another team's (refused)."""
+    own = cast.own_secret
+    read = app.secrets.kv.v2.read_secret_version
+    data = read(own.path, mount_point=own.mount, raise_on_deleted_version=True)["data"]["data"]
+    say(f"  read {own.mount}/{own.path}: ok, keys {', '.join(sorted(data))} (values not shown)")
+    other = cast.other_secret
+    try:
+        read(other.path, mount_point=other.mount, raise_on_deleted_version=True)
+    except hvac.exceptions.Forbidden:
+        say(f"  read {other.mount}/{other.path}: refused (permission denied), as it should be")
+        return
+    raise DemoError(f"{other.mount}/{other.path} was readable by another team's app")
+
+
+def audit_entries(store: EmbeddedStore, cast: Cast, accessor: str, say: Say) -> None:
+    """Show the audit entries of the app's two reads, found by its accessor's HMAC.
+
+    The log never holds the accessor itself; `sys/audit-hash` gives its HMAC under the
+    device's salt, which is how an auditor finds one caller's requests.
+    """
+    if cast.audit_file is None or not cast.audit_file.exists():
+        say("  (the repo declares no file audit device)")
+        return
+    operator = hvac.Client(url=store.url, token=store.root_token)
+    device = operator.sys.list_enabled_audit_devices()["data"]
+    path = next(name for name, info in device.items() if info["type"] == "file").rstrip("/")
+    hashed = operator.sys.calculate_hash(path=path, input_to_hash=accessor)["data"]["hash"]
+    wanted = {
+        f"{cast.own_secret.mount}/data/{cast.own_secret.path}",
+        f"{cast.other_secret.mount}/data/{cast.other_secret.path}",
+    }
+    for line in cast.audit_file.read_text().splitlines():
+        entry = json.loads(line)
+        request = entry.get("request", {})
+        if request.get("path") in wanted and entry.get("auth", {}).get("accessor") == hashed:
+            outcome = "denied" if "permission denied" in entry.get("error", "") else "ok"
+            say(
+                f"  {entry['time']} {entry['type']:<8} {request.get('operation')} "
+                f"{request['path']} from {request.get('remote_address')}: {outcome}"
+            )
+    say(f"  (the app's accessor appears in the log only as {hashed[:30]}…)")
+
+
+def run_story(repo: Path, store: EmbeddedStore, team: str, say: Say) -> None:
+    """The whole story, step by step."""
+    cast = pick_cast(repo, team)
+    say(f"== 1. Plan and apply {repo} into the embedded store at {store.url}")
+    reconcile(repo, store, say)
+    say(f"== 2. The {team} team's app logs in")
+    app, accessor = app_login(store, cast.role, say)
+    say("== 3. It reads its own secret, and tries another team's")
+    read_secrets(app, cast, say)
+    say(f"== 4. The audit log ({cast.audit_file}) recorded both")
+    audit_entries(store, cast, accessor, say)
