@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from reconciler.store.errors import BadRequest, NotFound
 from reconciler.store.framework import Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Operation, Request, Response, Secret
-from reconciler.store.timefmt import now
 
 if TYPE_CHECKING:
     from reconciler.store.core import Core
@@ -50,7 +49,7 @@ def paths(core: Core) -> list[PathSpec]:
         if wanted.startswith("auth/"):
             raise BadRequest("tokens cannot be renewed through this endpoint")
         lease, warnings = leases().renew(wanted, data.get("increment"))
-        ttl = max(int(lease.expire_time - now()), 0)
+        ttl = max(round(lease.expire_time - lease.last_renewal), 0)  # the renewed TTL, exactly
         secret = Secret(ttl=ttl, renewable=lease.renewable, lease_id=lease.lease_id)
         return Response(secret=secret, warnings=warnings)
 
