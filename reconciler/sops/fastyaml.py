@@ -43,10 +43,12 @@ class ScalarRules:
     """Resolves and constructs plain scalars with the table of the loader it mirrors."""
 
     def __init__(self, loader: type[SafeConstructor]) -> None:
-        self._resolvers: dict[Any, list[tuple[str, Any]]] = dict(
-            loader.yaml_implicit_resolvers  # type: ignore[attr-defined]
-        )
-        self._wildcard = self._resolvers.get(None, [])
+        table: dict[Any, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers  # type: ignore[attr-defined]
+        self._wildcard = list(table.get(None, []))
+        # Per first character (the empty string for an empty scalar), wildcard ones last.
+        self._resolvers = {
+            first: [*found, *self._wildcard] for first, found in table.items() if first is not None
+        }
         self._constructors = loader.yaml_constructors
         self._constructor = SafeConstructor()  # construct_scalar and its class tables only
 
@@ -55,7 +57,7 @@ class ScalarRules:
         value: str = event.value
         if not event.implicit[0]:  # quoted or block scalar: always a string
             return value
-        for tag, regexp in self._resolvers.get(value[0] if value else "", []) + self._wildcard:
+        for tag, regexp in self._resolvers.get(value[:1], self._wildcard):
             if regexp.match(value):
                 if tag == _STR_TAG:
                     return value
@@ -78,24 +80,34 @@ def load_documents(text: str, scalars: ScalarRules) -> list[Any] | None:
 def _documents(parser: CParser, scalars: ScalarRules) -> list[Any]:
     docs: list[Any] = []
     # Open collections, innermost last, and for each the key a mapping waits to fill.
-    stack: list[dict[Any, Any] | list[Any]] = []
+    stack: list[Any] = []
     keys: list[Any] = []
+    build, next_event = scalars.build, parser.get_event
     while True:
-        event = parser.get_event()
+        event = next_event()
         kind = type(event)
         if kind is ScalarEvent:
             if event.anchor is not None or event.tag is not None:
                 raise _Unusual
-            _attach(stack, keys, docs, scalars.build(event))
-        elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            _open(stack, keys, event)
+            value = build(event)
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
             keys.pop()
-            _attach(stack, keys, docs, stack.pop())
-        elif kind is AliasEvent:
-            raise _Unusual
+            value = stack.pop()
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            _open(stack, keys, event)
+            continue
         elif kind is StreamEndEvent:
             return docs
+        elif kind is AliasEvent:
+            raise _Unusual
+        else:
+            continue  # stream and document boundaries
+        if not stack:
+            docs.append(value)
+        elif keys[-1] is _IN_LIST:
+            stack[-1].append(value)
+        else:
+            _fill(stack[-1], keys, value)
 
 
 def _open(stack: list[Any], keys: list[Any], event: CollectionStartEvent) -> None:
@@ -108,17 +120,12 @@ def _open(stack: list[Any], keys: list[Any], event: CollectionStartEvent) -> Non
     keys.append(_NO_KEY if is_map else _IN_LIST)
 
 
-def _attach(stack: list[Any], keys: list[Any], docs: list[Any], value: Any) -> None:
-    if not stack:
-        docs.append(value)
-        return
-    top = stack[-1]
-    if type(top) is list:
-        top.append(value)
-    elif keys[-1] is _NO_KEY:
-        if value in top:
+def _fill(mapping: dict[Any, Any], keys: list[Any], value: Any) -> None:
+    """Take `value` as the mapping's next key, or as the value of the key it waits to fill."""
+    if keys[-1] is _NO_KEY:
+        if value in mapping:
             raise _Unusual  # a duplicate key: the full loader reports it with its position
         keys[-1] = value
     else:
-        top[keys[-1]] = value
+        mapping[keys[-1]] = value
         keys[-1] = _NO_KEY
