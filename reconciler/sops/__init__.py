@@ -4,6 +4,7 @@ Stores (YAML text, the `sops:` block, the values) are kept apart from key source
 (`keysources.age`), as in sops itself.
 """
 
+from reconciler.sops.bulk import decrypt_files
 from reconciler.sops.config import CreationRule, find_creation_rule, load_creation_rule
 from reconciler.sops.errors import (
     CleartextValueError,
@@ -38,6 +39,7 @@ __all__ = [
     "SopsError",
     "SopsMetadata",
     "decrypt_file",
+    "decrypt_files",
     "decrypt_roundtrip",
     "decrypt_text",
     "encrypt_tree",
