@@ -27,7 +27,6 @@ _ENC_RE = re.compile(
     r"^ENC\[AES256_GCM,data:(?P<data>[A-Za-z0-9+/=]*),iv:(?P<iv>[A-Za-z0-9+/=]+),"
     r"tag:(?P<tag>[A-Za-z0-9+/=]+),type:(?P<type>[a-z]+)\]$"
 )
-_PART_NAMES = ("data", "iv", "tag")
 _GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
@@ -73,12 +72,15 @@ def parse(value: str) -> EncryptedValue:
 
 
 def _parts(found: re.Match[str]) -> EncryptedValue:
+    data64, iv64, tag64, kind = found.groups()
     try:
         # strict_mode is what base64.b64decode(validate=True) uses.
-        data, iv, tag = (binascii.a2b_base64(found[n], strict_mode=True) for n in _PART_NAMES)
+        data = binascii.a2b_base64(data64, strict_mode=True)
+        iv = binascii.a2b_base64(iv64, strict_mode=True)
+        tag = binascii.a2b_base64(tag64, strict_mode=True)
     except ValueError as exc:
         raise ValueDecodeError("invalid base64 in an ENC[...] value") from exc
-    return EncryptedValue(data, iv, tag, found["type"])
+    return EncryptedValue(data, iv, tag, kind)
 
 
 def format_float(value: float) -> str:
