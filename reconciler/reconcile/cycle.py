@@ -53,9 +53,21 @@ class Stamp:
     started_at: str
     commit: str | None = None
 
-    def result(self, outcome: RunOutcome, **fields: object) -> RunResult:
+    def result(
+        self,
+        outcome: RunOutcome,
+        *,
+        counts: RunCounts | None = None,
+        error: str | None = None,
+        drifted: tuple[str, ...] = (),
+        problems: tuple[str, ...] = (),
+        apply_id: str | None = None,
+    ) -> RunResult:
         """A RunResult for this run, finished now."""
-        return RunResult(self.run, self.started_at, now(), outcome, self.commit, **fields)  # type: ignore[arg-type]
+        return RunResult(
+            self.run, self.started_at, now(), outcome, self.commit, counts or RunCounts(),
+            error, drifted, problems, apply_id,
+        )  # fmt: skip
 
 
 def error_text(exc: Exception) -> str:
@@ -108,12 +120,14 @@ def _reconcile(
     counts["applied"] = len(done)
     counts["failed"] = sum(1 for o in applied.outcomes if o.status == "failed")
     counts["corrected"] = sum(1 for o in done if o.ref.address in drifted)
-    fields = {"counts": RunCounts.of_plan(plan, **counts), "drifted": shown,
-              "apply_id": applied.apply_id}  # fmt: skip
-    if applied.ok:
-        return stamp.result(RunOutcome.APPLIED, **fields)
     errors = [f"{o.ref}: {o.error}" for o in applied.outcomes if o.status == "failed"]
-    return stamp.result(RunOutcome.FAILED, error="apply failed: " + "; ".join(errors), **fields)
+    return stamp.result(
+        RunOutcome.APPLIED if applied.ok else RunOutcome.FAILED,
+        counts=RunCounts.of_plan(plan, **counts),
+        drifted=shown,
+        apply_id=applied.apply_id,
+        error=None if applied.ok else "apply failed: " + "; ".join(errors),
+    )
 
 
 def run_cycle(
