@@ -1,4 +1,5 @@
-"""`sealkeep apply`: run a saved plan, or plan, show, confirm and apply."""
+"""`sealkeep apply`: run a saved plan, or plan, show, confirm and apply (from the working
+tree or a Git ref, refusing an unsafe tree unless told otherwise)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,29 @@ import sys
 from pathlib import Path
 
 import click
+import hvac
 
 from reconciler.apply.lock import LockHeld
 from reconciler.apply.runner import ApplyOptions, ApplyResult, apply_plan
-from reconciler.apply.service import client_for_plan, resolve_root
+from reconciler.apply.service import (
+    Safety,
+    client_for_plan,
+    fresh_plan,
+    resolve_root,
+    saved_plan_tree,
+)
 from reconciler.cli.errors import EXIT_OK, EXIT_USER, UserError
-from reconciler.cli.plan import reconcile_errors, render, state_mount_option, target_option
+from reconciler.cli.plan import (
+    changed_only_option,
+    reconcile_errors,
+    ref_option,
+    render,
+    state_mount_option,
+    target_option,
+)
 from reconciler.manifests import load_config
-from reconciler.plan.build import PlanContext, load_checked, make_plan, open_target
+from reconciler.plan.build import PlanContext
+from reconciler.plan.model import Plan
 from reconciler.plan.planfile import load_plan
 
 MARKS = {"applied": "ok", "failed": "FAILED", "not applied": "skipped"}
@@ -39,6 +55,15 @@ def _report(result: ApplyResult) -> int:
     return EXIT_USER
 
 
+def _apply(plan: Plan, client: hvac.Client, tree: Path, root: Path, timeout: float | None) -> None:
+    wait = timeout if timeout is not None else load_config(root)[0].apply.lock_timeout
+    try:
+        result = apply_plan(plan, client, ApplyOptions(root=tree, lock_timeout=wait))
+    except LockHeld as exc:
+        raise UserError(str(exc)) from None
+    sys.exit(_report(result))
+
+
 @click.command("apply")
 @click.argument(
     "plan_file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -51,6 +76,13 @@ def _report(result: ApplyResult) -> int:
     "--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Repo root (default: the current directory, or the saved plan's).",
 )  # fmt: skip
+@ref_option
+@changed_only_option
+@click.option("--allow-dirty", is_flag=True, help="Apply from a tree with uncommitted changes.")
+@click.option(
+    "--allow-other-branch", is_flag=True,
+    help="Apply from a branch other than sealkeep.yaml's `branch`.",
+)  # fmt: skip
 @state_mount_option
 @reconcile_errors
 def apply(
@@ -60,32 +92,33 @@ def apply(
     prune: bool,
     lock_timeout: float | None,
     repo: Path | None,
+    ref: str | None,
+    changed_only: bool,
+    allow_dirty: bool,
+    allow_other_branch: bool,
     state_mount: str,
 ) -> None:
-    """Apply a saved plan exactly, or compute one and apply it after confirmation."""
+    """Apply a saved plan exactly, or compute one and apply it after confirmation.
+
+    Refuses a working tree with uncommitted changes, a branch other than the configured one,
+    and a saved plan whose commit is no longer the repo's, unless told otherwise.
+    """
+    safety = Safety(allow_dirty=allow_dirty, allow_other_branch=allow_other_branch)
     if plan_file is not None:
         saved = load_plan(plan_file)
         root = resolve_root(saved, repo)
         ctx = PlanContext(root=root, target=target, environ=os.environ)
-        client = client_for_plan(saved, ctx)
-        to_apply = saved
-    else:
-        root = (repo or Path.cwd()).resolve()
-        ctx = PlanContext(
-            root=root, target=target, prune=prune, state_mount=state_mount,
-            progress=sys.stderr.isatty(), environ=os.environ,
-        )  # fmt: skip
-        client, _ = open_target(ctx, load_checked(root).config)
-        to_apply = make_plan(ctx, client=client)
-        click.echo(render(to_apply, "text"), nl=False)
-        if not to_apply.has_changes:
+        with saved_plan_tree(saved, root, safety) as tree:
+            _apply(saved, client_for_plan(saved, ctx), tree, root, lock_timeout)
+    root = (repo or Path.cwd()).resolve()
+    ctx = PlanContext(
+        root=root, target=target, prune=prune, state_mount=state_mount,
+        progress=sys.stderr.isatty(), environ=os.environ, ref=ref, changed_only=changed_only,
+    )  # fmt: skip
+    with fresh_plan(ctx, safety) as fresh:
+        click.echo(render(fresh.plan, "text"), nl=False)
+        if not fresh.plan.has_changes:
             sys.exit(EXIT_OK)
         if not auto_approve and not click.confirm("Apply these changes?", default=False):
             raise UserError("apply cancelled; nothing was changed")
-    timeout = lock_timeout if lock_timeout is not None else load_config(root)[0].apply.lock_timeout
-    options = ApplyOptions(root=root, lock_timeout=timeout)
-    try:
-        result = apply_plan(to_apply, client, options)
-    except LockHeld as exc:
-        raise UserError(str(exc)) from None
-    sys.exit(_report(result))
+        _apply(fresh.plan, fresh.client, fresh.tree, root, lock_timeout)

@@ -13,6 +13,7 @@ import click
 
 from reconciler.apply.stale import StalePlan
 from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK, UserError
+from reconciler.gitsource import GitSourceError
 from reconciler.live.connect import TargetAuthError
 from reconciler.live.statestore import DEFAULT_STATE_MOUNT
 from reconciler.manifests import ConfigError
@@ -20,12 +21,21 @@ from reconciler.plan.build import LoadFailed, PlanContext, make_plan
 from reconciler.plan.desired import DesiredError
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFileError, save_plan
+from reconciler.plan.render_github import (
+    append_step_summary,
+    diagnostic_annotation,
+    plan_annotations,
+    render_annotations,
+    workspace_prefix,
+)
 from reconciler.plan.render_json import render_json
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (ConfigError, TargetAuthError, DesiredError, PlanFileError, StalePlan)
+USER_ERRORS = (
+    ConfigError, TargetAuthError, DesiredError, PlanFileError, StalePlan, GitSourceError,
+)  # fmt: skip
 
 
 def reconcile_errors(func: F) -> F:
@@ -63,8 +73,25 @@ def target_option(func: F) -> F:
     return click.option("--target", "-t", default=None, help="Target name in sealkeep.yaml.")(func)
 
 
+def ref_option(func: F) -> F:
+    """`--ref REF`: a commit, branch or tag, read from Git without checking it out."""
+    return click.option(
+        "--ref", default=None, metavar="REF",
+        help="Plan a commit, branch or tag instead of the working tree (not checked out).",
+    )(func)  # fmt: skip
+
+
+def changed_only_option(func: F) -> F:
+    """`--changed-only`: read only objects from files changed since the last applied commit."""
+    return click.option(
+        "--changed-only", is_flag=True,
+        help="Read and diff only objects from files changed since the store's last applied "
+        "commit (a full plan still checks everything for drift).",
+    )(func)  # fmt: skip
+
+
 def render(plan: Plan, fmt: str) -> str:
-    """The plan in `fmt`: text (coloured on a terminal), json or markdown."""
+    """The plan in `fmt`: text (coloured on a terminal; also for github), json or markdown."""
     if fmt == "json":
         return render_json(plan)
     if fmt == "markdown":
@@ -72,13 +99,43 @@ def render(plan: Plan, fmt: str) -> str:
     return render_text(plan, color=sys.stdout.isatty())
 
 
+def _github(plan: Plan, root: Path) -> None:
+    """Annotations and the text plan on stdout; the Markdown plan in the step summary."""
+    prefix = workspace_prefix(root, os.environ)
+    click.echo(render_annotations(plan_annotations(plan, prefix)), nl=False)
+    click.echo(render(plan, "text"), nl=False)
+    summary = append_step_summary(plan, os.environ)
+    if summary is not None:
+        click.echo(f"Appended the plan to the step summary ({summary}).", err=True)
+
+
+def _plan_or_annotate(ctx: PlanContext, fmt: str) -> Plan:
+    try:
+        return make_plan(ctx)
+    except LoadFailed as exc:
+        if fmt == "github":
+            prefix = workspace_prefix(ctx.root, os.environ)
+            found = [diagnostic_annotation(d, prefix) for d in exc.diagnostics]
+            click.echo(render_annotations(found), nl=False)
+        raise
+
+
 @click.command("plan")
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @target_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
+    help="github: annotations and the text plan on stdout, Markdown in the step summary.",
+)  # fmt: skip
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--prune", is_flag=True, help="Plan deletes of managed objects removed from Git.")
+@ref_option
+@click.option(
+    "--base", default=None, metavar="REF",
+    help="Also list the manifest files changed since the merge base with REF (a PR's target).",
+)  # fmt: skip
+@changed_only_option
 @state_mount_option
 @reconcile_errors
 def plan(
@@ -88,15 +145,22 @@ def plan(
     fmt: str,
     detailed_exitcode: bool,
     prune: bool,
+    ref: str | None,
+    base: str | None,
+    changed_only: bool,
     state_mount: str,
 ) -> None:
     """Show what apply would change in the target store (nothing is written)."""
     ctx = PlanContext(
         root=path.resolve(), target=target, prune=prune, state_mount=state_mount,
-        progress=sys.stderr.isatty(), environ=os.environ,
+        progress=sys.stderr.isatty(), environ=os.environ, ref=ref, base=base,
+        changed_only=changed_only,
     )  # fmt: skip
-    result = make_plan(ctx)
-    click.echo(render(result, fmt), nl=False)
+    result = _plan_or_annotate(ctx, fmt)
+    if fmt == "github":
+        _github(result, ctx.root)
+    else:
+        click.echo(render(result, fmt), nl=False)
     if out is not None:
         digest = save_plan(result, out)
         click.echo(f"Saved the plan to {out} ({digest}).", err=True)

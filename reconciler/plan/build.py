@@ -1,27 +1,43 @@
-"""Compute a Plan: load the repo, read the live state, diff. The library behind `plan`."""
+"""Compute a Plan: load the repo, read the live state, diff. The library behind `plan`.
+
+The manifests come from the working tree, or from any commit, branch or tag (`ref`) read
+out of Git's objects into a temporary folder, so SOPS files decrypt exactly as committed.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import hvac
 
-from reconciler.apply.inventory import Inventory, load_inventory
+from reconciler.apply.inventory import Inventory, last_applied_commit, load_inventory
+from reconciler.gitsource import load_at_ref
 from reconciler.live.connect import connect_target
 from reconciler.live.model import Fingerprinter, LiveState, ObjectRef
 from reconciler.live.reader import ListScope, list_live, read_objects, read_view
+from reconciler.live.registry import is_managed_kind
 from reconciler.live.statestore import DEFAULT_STATE_MOUNT, StateStore
 from reconciler.manifests import AuthMethod, Diagnostic, LoadResult, RepoConfig, load_repo
 from reconciler.manifests import kinds as k
 from reconciler.plan.desired import Desired, build_desired, desired_kv_versions, desired_refs
 from reconciler.plan.diff import diff
-from reconciler.plan.model import Plan, TargetInfo
-from reconciler.plan.provenance import head_commit
+from reconciler.plan.model import Action, Plan, TargetInfo, Unchanged
+from reconciler.plan.provenance import files_changed, plan_source
+from reconciler.plan.scope import (
+    Scope,
+    changed_scope,
+    scoped_inventory,
+    scoped_refs,
+    unchanged_files,
+)
+
+MOUNT_KINDS = frozenset({"SecretsEngine", "AuthMethod"})
 
 
 class LoadFailed(Exception):
@@ -34,7 +50,12 @@ class LoadFailed(Exception):
 
 @dataclass(frozen=True)
 class PlanContext:
-    """Everything a run needs besides the repo: where, as whom, and how."""
+    """Everything a run needs besides the repo: where, as whom, and how.
+
+    `ref` plans a commit, branch or tag instead of the working tree; `base` adds the files
+    the change touches against that ref; `changed_only` reads only objects from files
+    changed since the store's last applied commit.
+    """
 
     root: Path
     target: str | None = None
@@ -43,6 +64,9 @@ class PlanContext:
     progress: bool = False
     identities: Sequence[str] | None = None
     environ: Mapping[str, str] | None = None
+    ref: str | None = None
+    base: str | None = None
+    changed_only: bool = False
 
     def env(self) -> Mapping[str, str]:
         """The environment to read VAULT_* from."""
@@ -66,6 +90,30 @@ def load_checked(root: Path) -> LoadResult:
     return result
 
 
+def load_tree(root: Path, ref: str | None) -> LoadResult:
+    """Load the working tree, or `ref`, for validation: every diagnostic, no error raised.
+
+    Nothing is decrypted, so the result stays usable once the materialised tree is gone.
+    """
+    if ref is None:
+        return load_repo(root)
+    with load_at_ref(root, ref) as result:
+        return result
+
+
+@contextmanager
+def manifests_at(root: Path, ref: str | None) -> Iterator[LoadResult]:
+    """The loaded manifests of the working tree, or of `ref` (materialised for the block:
+    `result.root` is where its SOPS files decrypt). Raises LoadFailed with every error."""
+    if ref is None:
+        yield load_checked(root)
+        return
+    with load_at_ref(root, ref) as result:
+        if not result.ok:
+            raise LoadFailed(result.diagnostics)
+        yield result
+
+
 def open_target(ctx: PlanContext, config: RepoConfig) -> tuple[hvac.Client, TargetInfo]:
     """A logged-in client for the chosen target (VAULT_ADDR / VAULT_TOKEN override)."""
     target = config.target(ctx.target, ctx.env())
@@ -85,6 +133,10 @@ def _scope(result: LoadResult, state_mount: str) -> ListScope:
     )
 
 
+def _replaces_a_mount(plan: Plan) -> bool:
+    return any(c.action is Action.REPLACE and c.ref.kind in MOUNT_KINDS for c in plan.changes)
+
+
 def compute_plan(
     ctx: PlanContext,
     result: LoadResult,
@@ -92,28 +144,38 @@ def compute_plan(
     target: TargetInfo,
     fp: Fingerprinter,
     inventory: Inventory,
+    scope: Scope | None = None,
 ) -> Plan:
-    """Read what the desired state and the inventory name, then diff into a Plan."""
+    """Read what the desired state and the inventory name, then diff into a Plan.
+
+    SOPS files decrypt from `result.root` (the materialised tree for a ref). With a partial
+    `scope`, only its objects and the managed objects Git no longer declares are read; a
+    plan that would replace a mount is made again in full (what lives under it is recreated).
+    """
     assert result.desired is not None
+    scope = scope or Scope()
     view = read_view(client, desired_kv_versions(result.desired))
-    wanted = desired_refs(result.desired, view)
+    wanted, unread = scoped_refs(desired_refs(result.desired, view), scope)
+    managed = scoped_inventory(inventory, result.desired, scope)
     addresses = {r.address for r in wanted.values()}
-    refs = [*wanted.values(), *(e.ref for e in inventory if e.ref.address not in addresses)]
-    scope = _scope(result, ctx.state_mount)
+    refs = [*wanted.values(), *(e.ref for e in managed if e.ref.address not in addresses)]
+    listing = _scope(result, ctx.state_mount)
 
     def read_live() -> tuple[LiveState, list[ObjectRef]]:
         live = read_objects(client, refs, view, progress=ctx.progress)
-        return live, list_live(client, view, scope)
+        # Unmanaged objects are found by listing everything: only a full plan does that.
+        return live, [] if scope.partial else list_live(client, view, listing)
 
     # The reads wait on the network while this thread decrypts the SOPS files.
     with ThreadPoolExecutor(max_workers=1) as background:
         reading = background.submit(read_live)
-        desired: Desired = build_desired(result.desired, ctx.root, wanted, ctx.identities)
+        desired: Desired = build_desired(result.desired, result.root, wanted, ctx.identities)
         live, listed = reading.result()
     found = diff(
-        desired.states, live, inventory, fp, listed=listed, sources=desired.sources, prune=ctx.prune
+        desired.states, live, managed, fp, listed=listed, sources=desired.sources, prune=ctx.prune
     )
-    return Plan(
+    source = plan_source(ctx.root, ctx.ref)
+    plan = Plan(
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         target=target,
         state_mount=ctx.state_mount,
@@ -123,24 +185,57 @@ def compute_plan(
         forget=found.forget,
         unmanaged=found.unmanaged,
         orphans=found.orphans,
-        skipped=desired.skipped,
-        commit=head_commit(ctx.root),
+        skipped=tuple(r for r in desired.skipped if not is_managed_kind(r.kind)),
+        commit=source.commit if source is not None else None,
         prune=ctx.prune,
         ephemeral_fingerprints=fp.ephemeral,
+        source=source,
+        files_changed=None if ctx.base is None else files_changed(ctx.root, ctx.base, _head(ctx)),
+        notes=() if scope.note is None else (scope.note,),
+        locations={str(key): span for key, span in result.desired.spans.items()},
+        warnings=tuple(result.diagnostics),
     )
+    if not scope.partial or scope.since is None:
+        return plan
+    if _replaces_a_mount(plan):
+        note = "--changed-only planned every file: a mount is replaced"
+        full = compute_plan(ctx, result, client, target, fp, inventory)
+        return replace(full, notes=(note,))
+    files = unchanged_files(result.desired, scope)
+    return replace(plan, unchanged=Unchanged(scope.since, unread, files))
+
+
+def _head(ctx: PlanContext) -> str:
+    return ctx.ref or "HEAD"
+
+
+def plan_loaded(
+    ctx: PlanContext,
+    result: LoadResult,
+    client: hvac.Client | None = None,
+    target: TargetInfo | None = None,
+) -> Plan:
+    """The Plan of already loaded manifests (see `make_plan`)."""
+    if client is None:
+        client, target = open_target(ctx, result.config)
+    elif target is None:
+        target = TargetInfo(ctx.target or "env", client.url)
+    state = StateStore(client, ctx.state_mount)
+    fp = state.fingerprinter(create=True)
+    inventory = load_inventory(state)
+    scope = None
+    if ctx.changed_only:
+        assert result.desired is not None
+        since = last_applied_commit(state)
+        scope = changed_scope(ctx.root, ctx.ref, result.desired, since)
+    return compute_plan(ctx, result, client, target, fp, inventory, scope)
 
 
 def make_plan(ctx: PlanContext, client: hvac.Client | None = None) -> Plan:
-    """Load the repo at `ctx.root`, read the target, and compute the Plan.
+    """Load the repo at `ctx.root` (at `ctx.ref`), read the target, and compute the Plan.
 
     Raises LoadFailed (with every diagnostic) before touching any store. The only write a
     plan may make is creating the state mount's fingerprint key the first time.
     """
-    result = load_checked(ctx.root)
-    if client is None:
-        client, target = open_target(ctx, result.config)
-    else:
-        target = TargetInfo(ctx.target or "env", client.url)
-    state = StateStore(client, ctx.state_mount)
-    fp = state.fingerprinter(create=True)
-    return compute_plan(ctx, result, client, target, fp, load_inventory(state))
+    with manifests_at(ctx.root, ctx.ref) as result:
+        return plan_loaded(ctx, result, client)

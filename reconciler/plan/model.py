@@ -12,6 +12,8 @@ from enum import Enum
 from typing import Literal
 
 from reconciler.live.model import Fields, ObjectRef
+from reconciler.manifests.diagnostics import Diagnostic
+from reconciler.manifests.source import Span
 
 FORMAT_VERSION = 1
 
@@ -185,7 +187,10 @@ class Plan:
     in reverse); `adopt` and `forget` only touch the inventory; `unmanaged` and `orphans`
     are reported and left alone (orphans are deleted only by a plan made with prune).
     `source` names the commit (None outside Git); `files_changed` is set by `--base`;
-    `unchanged` by `--changed-only`, whose plan reads no object outside the changed files.
+    `unchanged` by `--changed-only`, whose plan reads no object outside the changed files;
+    `notes` say how the plan was made when it matters (e.g. why it planned every file).
+    `locations` ("Kind/name" -> where Git declares it) and `warnings` (load diagnostics) serve
+    the renderers and are not saved in a plan file.
     """
 
     created_at: str
@@ -206,6 +211,9 @@ class Plan:
     source: PlanSource | None = None
     files_changed: FilesChanged | None = None
     unchanged: Unchanged | None = None
+    notes: tuple[str, ...] = ()
+    locations: Mapping[str, Span] = field(default_factory=dict, compare=False)
+    warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
     def summary(self) -> Summary:
         """Counts per action."""

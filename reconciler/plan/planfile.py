@@ -138,6 +138,8 @@ def _optional(plan: Plan) -> dict[str, Any]:
             "files": plan.unchanged.files,
             "objects": [_ref(r) for r in plan.unchanged.refs],
         }
+    if plan.notes:
+        extra["notes"] = list(plan.notes)
     return extra
 
 
@@ -151,6 +153,8 @@ def _unoptional(raw: Mapping[str, Any]) -> dict[str, Any]:
     if unchanged is not None:
         refs = tuple(_unref(r) for r in unchanged["objects"])
         found["unchanged"] = Unchanged(str(unchanged["since"]), refs, int(unchanged["files"]))
+    if raw.get("notes"):
+        found["notes"] = tuple(str(n) for n in raw["notes"])
     return found
 
 

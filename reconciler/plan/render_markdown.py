@@ -6,8 +6,8 @@ how many changes it left out when it has to truncate.
 
 from __future__ import annotations
 
-from reconciler.plan.model import Action, Change, Plan
-from reconciler.plan.render_text import change_heading, change_lines
+from reconciler.plan.model import Action, Change, FilesChanged, Plan
+from reconciler.plan.render_text import change_heading, change_lines, source_line, unchanged_line
 
 GITHUB_COMMENT_LIMIT = 65_536
 RESERVE = 1_000
@@ -47,10 +47,50 @@ def _section(change: Change) -> str:
     )
 
 
+def _code(text: str) -> str:
+    return "`" + text.replace("`", "'") + "`"
+
+
+def files_section(files: FilesChanged) -> list[str]:
+    """The "Files changed in this pull request" table: what the PR changes, beside what the
+    store will see (the plan)."""
+    lines = [
+        "#### Files changed in this pull request",
+        "",
+        f"Against {_code(files.base)} (from {_code(files.base_commit[:12])}):",
+        "",
+    ]
+    if not files.files:
+        return [*lines, "_No manifest file changed._", ""]
+    lines += ["| file | change |", "|---|---|"]
+    for item in files.files:
+        where = _code(item.path)
+        if item.old_path:
+            where = f"{_code(item.old_path)} → {where}"
+        lines.append(f"| {where} | {item.status} |")
+    return [*lines, ""]
+
+
+def _context(plan: Plan) -> list[str]:
+    lines = []
+    if plan.source is not None:
+        lines.append(source_line(plan.source).replace("<", "&lt;"))
+    lines += [f"> {note}" for note in plan.notes]
+    if lines:
+        lines.append("")
+    if plan.files_changed is not None:
+        lines += files_section(plan.files_changed)
+    return lines
+
+
 def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The plan as a PR comment, at most `limit` characters."""
     commit = f" at `{plan.commit[:12]}`" if plan.commit else ""
-    head = [f"### Sealkeep plan for `{plan.target.name}`{commit}", "", *_table(plan), ""]
+    head = [f"### Sealkeep plan for `{plan.target.name}`{commit}", "", *_context(plan)]
+    head += [*_table(plan), ""]
+    unchanged = unchanged_line(plan)
+    if unchanged is not None:
+        head += [f"_{unchanged}_", ""]
     head.append(f"**{plan.summary().line()}**\n\n")
     text = "\n".join(head)
     if not plan.changes:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import click
 
 from reconciler.live.model import ObjectRef
-from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.model import Action, Change, FilesChanged, Plan, PlanSource
 
 COLOURS = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.DELETE: "red"}
 COLOURS[Action.REPLACE] = "magenta"
@@ -53,11 +53,47 @@ def _refs(title: str, refs: Iterable[ObjectRef]) -> list[str]:
     return ["", f"{title}:", *(f"  {r} ({r.address})" for r in items)]
 
 
+def source_line(source: PlanSource) -> str:
+    """`Commit 1a2b3c4d5e6f (ref main) by Alice <a@x>: subject`, marking a dirty tree."""
+    ref = f" ({source.ref})" if source.ref else ""
+    dirty = " + uncommitted changes" if source.dirty else ""
+    return f"Commit {source.short}{ref}{dirty} by {source.author}: {source.subject}"
+
+
+def files_changed_lines(files: FilesChanged) -> list[str]:
+    """The "Files changed in this pull request" section, one file a line."""
+    lines = [
+        f"Files changed in this pull request (against {files.base}, from {files.base_commit[:12]}):"
+    ]
+    if not files.files:
+        lines.append("  (no manifest file changed)")
+    for item in files.files:
+        where = f"{item.old_path} -> {item.path}" if item.old_path else item.path
+        lines.append(f"  {item.status:<9} {where}")
+    return lines
+
+
+def unchanged_line(plan: Plan) -> str | None:
+    """`Skipped (unchanged since <sha>): N object(s) in M file(s) not read.`"""
+    if plan.unchanged is None:
+        return None
+    found = plan.unchanged
+    return (
+        f"Skipped (unchanged since {found.since[:12]}): {len(found.refs):,} object(s) in "
+        f"{found.files:,} file(s) not read; run a full plan to check them for drift."
+    )
+
+
 def _context(plan: Plan) -> list[str]:
     commit = f" at commit {plan.commit[:12]}" if plan.commit else ""
     lines = [f"Target {plan.target.name} ({plan.target.address}){commit}"]
+    if plan.source is not None:
+        lines.append(source_line(plan.source))
     if plan.ephemeral_fingerprints:
         lines.append("Note: the fingerprint key could not be stored; fingerprints are per-run.")
+    lines += [f"Note: {note}" for note in plan.notes]
+    if plan.files_changed is not None:
+        lines += ["", *files_changed_lines(plan.files_changed)]
     return lines
 
 
@@ -76,5 +112,8 @@ def render_text(plan: Plan, color: bool = False) -> str:
     lines += _refs("Managed but removed from Git (kept; use --prune to delete)", plan.orphans)
     lines += _refs("Unmanaged (in the store, not in Git; left alone)", plan.unmanaged)
     lines += _refs("Not reconciled (kind not supported by this reconciler)", plan.skipped)
+    unchanged = unchanged_line(plan)
+    if unchanged is not None:
+        lines += ["", unchanged]
     lines += ["", _paint(plan.summary().line(), None, color, bold=True)]
     return "\n".join(lines) + "\n"
