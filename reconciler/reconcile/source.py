@@ -40,10 +40,14 @@ class GitMirror:
         self.subdir = subdir
 
     def _open(self) -> git.Repo:
-        if (self.folder / ".git").is_dir():
-            repo = git.Repo(self.folder)
-            if repo.remotes and repo.remotes.origin.url == self.url:
-                return repo
+        if self.folder.exists():
+            try:
+                repo = git.Repo(self.folder)
+                if any(r.name == "origin" and r.url == self.url for r in repo.remotes):
+                    return repo
+            except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+                pass
+            # Not our clone of this URL (or a clone cut short): start again.
             shutil.rmtree(self.folder)
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         return git.Repo.clone_from(self.url, self.folder, no_checkout=True)

@@ -27,7 +27,7 @@ def env(origin: Origin, dev_server: ServerProcess, monkeypatch: pytest.MonkeyPat
 
 
 def _args(origin: Origin, *more: str) -> list[str]:
-    return ["--repo", str(origin.repo.root), "--state-mount", f"{origin.unique}-state",
+    return ["--repo", origin.repo.root.as_uri(), "--state-mount", f"{origin.unique}-state",
             "--cache-dir", str(origin.cache), *more]  # fmt: skip
 
 

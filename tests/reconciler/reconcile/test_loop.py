@@ -95,3 +95,15 @@ def test_an_unknown_branch_fails_with_a_clear_error(origin: Origin) -> None:
     result = reconciler.run_once()
     assert result.outcome is RunOutcome.FAILED
     assert result.error is not None and "branch 'release' not found" in result.error
+
+
+def test_a_broken_cache_folder_is_cloned_again(origin: Origin) -> None:
+    options = origin.options()
+    folder = options.mirror_dir()
+    folder.mkdir(parents=True)
+    (folder / "leftover.txt").write_text("an interrupted clone")
+    reconciler = Reconciler(options)
+    result = reconciler.run_once()
+    reconciler.close()
+    assert result.outcome is RunOutcome.APPLIED, result
+    assert not (folder / "leftover.txt").exists()
