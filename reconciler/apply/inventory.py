@@ -22,16 +22,23 @@ PREFIX = "inventory/"
 @dataclass(frozen=True)
 class InventoryEntry:
     """One managed object: where it is, its fingerprint after the last apply, and the commit
-    (None outside Git) that last wrote it."""
+    (None outside Git) that last wrote it.
+
+    `secret` is for kinds with a write-only secret (a DatabaseConnection's password): the
+    fingerprint of Git's value at the last apply that wrote the object, "none" when Git had
+    none, None when unknown (imported). `fingerprint` never covers it, so drift compares
+    like with like.
+    """
 
     ref: ObjectRef
     fingerprint: str
     commit: str | None = None
     applied_at: str = ""
+    secret: str | None = None
 
     def encode(self) -> dict[str, Any]:
-        """JSON form for the shard."""
-        return {
+        """JSON form for the shard (`secret` only when recorded)."""
+        out: dict[str, Any] = {
             "kind": self.ref.kind,
             "name": self.ref.name,
             "address": self.ref.address,
@@ -39,12 +46,22 @@ class InventoryEntry:
             "commit": self.commit,
             "applied_at": self.applied_at,
         }
+        if self.secret is not None:
+            out["secret"] = self.secret
+        return out
 
     @classmethod
     def decode(cls, raw: Mapping[str, Any]) -> InventoryEntry:
         """Back from the shard's JSON."""
         ref = ObjectRef(str(raw["kind"]), str(raw["name"]), str(raw["address"]))
-        return cls(ref, str(raw["fingerprint"]), raw.get("commit"), str(raw.get("applied_at", "")))
+        secret = raw.get("secret")
+        return cls(
+            ref,
+            str(raw["fingerprint"]),
+            raw.get("commit"),
+            str(raw.get("applied_at", "")),
+            None if secret is None else str(secret),
+        )
 
 
 def shard_of(key: str) -> str:

@@ -23,15 +23,15 @@ from reconciler.apply.history import ApplyRecord, Outcome, write_record
 from reconciler.apply.inventory import (
     AppliedCommit,
     Inventory,
-    InventoryEntry,
     load_inventory,
     remember_applied_commit,
     save_inventory,
 )
 from reconciler.apply.lock import ApplyLock, LockHolder
 from reconciler.apply.stale import StalePlan, check_stale, planned_states
+from reconciler.apply.writeonly import adopted_entry, applied_entry, state_to_write
 from reconciler.live.handlers import StoreView
-from reconciler.live.model import ObjectState
+from reconciler.live.model import Fingerprinter, ObjectState
 from reconciler.live.reader import read_view
 from reconciler.live.registry import handler_for
 from reconciler.live.session import set_correlation_id
@@ -108,6 +108,7 @@ def _run_changes(
     states: dict[str, ObjectState],
     inventory: Inventory,
     lock: ApplyLock,
+    fp: Fingerprinter,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     view = read_view(client, _desired_kv(plan))
@@ -118,7 +119,7 @@ def _run_changes(
             outcomes.append(Outcome(verb, change.ref, "not applied"))
             continue
         try:
-            _execute(client, change, states.get(change.ref.address), view)
+            _execute(client, change, state_to_write(change, states.get(change.ref.address)), view)
         except (hvac.exceptions.VaultError, ValueError) as exc:
             outcomes.append(Outcome(verb, change.ref, "failed", _error_text(exc)))
             failed = True
@@ -127,13 +128,14 @@ def _run_changes(
         if change.action is Action.DELETE:
             inventory.remove(str(change.ref))
         else:
-            inventory.put(InventoryEntry(change.ref, change.after or "", plan.commit, _now()))
+            state = states.get(change.ref.address)
+            inventory.put(applied_entry(change, state, fp, plan.commit, _now()))
         if change.ref.tier == 0:
             view = read_view(client, _desired_kv(plan))
         lock.refresh()
     if not failed:
         for adoption in plan.adopt:
-            inventory.put(InventoryEntry(adoption.ref, adoption.fingerprint, plan.commit, _now()))
+            inventory.put(adopted_entry(adoption, plan.commit, _now()))
         for ref in plan.forget:
             inventory.remove(str(ref))
     return outcomes
@@ -159,7 +161,7 @@ def apply_plan(plan: Plan, client: hvac.Client, options: ApplyOptions) -> ApplyR
         inventory = load_inventory(state)
         outcomes: list[Outcome] = []
         try:
-            outcomes = _run_changes(client, plan, states, inventory, lock)
+            outcomes = _run_changes(client, plan, states, inventory, lock, fp)
         finally:
             save_inventory(state, inventory)
             status = "ok" if all(o.status == "applied" for o in outcomes) else "failed"

@@ -14,7 +14,13 @@ import hvac
 from reconciler.live.handlers import StoreView
 from reconciler.live.model import Fingerprinter, ObjectRef, ObjectState, Sensitive
 from reconciler.live.reader import read_objects
-from reconciler.plan.desired import SENSITIVE_KINDS, DesiredError, secret_values
+from reconciler.plan.desired import (
+    SENSITIVE_KINDS,
+    WRITE_ONLY_KINDS,
+    DesiredError,
+    secret_values,
+    write_only_values,
+)
 from reconciler.plan.model import Plan
 
 
@@ -29,12 +35,15 @@ def desired_state(
     root: Path,
     identities: Sequence[str] | None,
 ) -> ObjectState:
-    """The state apply writes: the plan's fields, plus decrypted values for sensitive kinds."""
+    """The state apply writes: the plan's fields, plus decrypted values for sensitive kinds
+    (and a connection's password when the plan recorded its file: see plan.connections)."""
     secret = None
     if ref.kind in SENSITIVE_KINDS:
         if source is None:
             raise StalePlan(f"plan is stale: {ref} has no source file recorded")
         secret = Sensitive(secret_values(root, source, identities))
+    elif ref.kind in WRITE_ONLY_KINDS and source is not None:
+        secret = Sensitive(write_only_values(root, source, identities))
     return ObjectState(ref, dict(fields or {}), secret)  # type: ignore[arg-type]
 
 

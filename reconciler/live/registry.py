@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler.live.database import (
+    DatabaseConnectionHandler,
+    DatabaseRoleHandler,
+    DatabaseStaticRoleHandler,
+)
 from reconciler.live.handlers import Handler
 from reconciler.live.mounts import AuditDeviceHandler, AuthMethodHandler, SecretsEngineHandler
 from reconciler.live.policies import PolicyHandler
@@ -21,6 +26,9 @@ HANDLERS: Mapping[str, Handler] = {
         JWTRoleHandler(),
         KubernetesRoleHandler(),
         SecretHandler(),
+        DatabaseConnectionHandler(),
+        DatabaseRoleHandler(),
+        DatabaseStaticRoleHandler(),
     )
 }
 

@@ -1,4 +1,8 @@
-"""The desired side of a diff: each manifest normalised, Secret values decrypted from SOPS."""
+"""The desired side of a diff: each manifest normalised, Secret values decrypted from SOPS.
+
+A DatabaseConnection's password is decrypted too (its file is a SOPS file), but it is a
+write-only value: `reconciler.plan.connections` decides whether a plan sends it.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from reconciler.manifests import kinds as k
 from reconciler.sops import decrypt_file
 
 SENSITIVE_KINDS = frozenset({"Secret"})
+# Kinds whose secret the store never returns: diffed by the inventory's record, not live.
+WRITE_ONLY_KINDS = frozenset({"DatabaseConnection"})
 
 
 class DesiredError(Exception):
@@ -51,6 +57,25 @@ def secret_values(root: Path, source: str, identities: Sequence[str] | None = No
     return {str(a): frozen(b) for a, b in data.items()}
 
 
+def write_only_values(root: Path, source: str, identities: Sequence[str] | None = None) -> Fields:
+    """`{"password": ...}` from the SOPS file of a DatabaseConnection (empty when unset)."""
+    try:
+        tree: Any = decrypt_file(root / source, identities).tree
+    except Exception as exc:
+        raise DesiredError(f"{source}: cannot decrypt: {exc}") from None
+    spec = tree.get("spec") if isinstance(tree, Mapping) else None
+    password = spec.get("password") if isinstance(spec, Mapping) else None
+    if password is None:
+        return {}
+    if not isinstance(password, str):
+        raise DesiredError(f"{source}: spec.password is not a string")
+    return {"password": password}
+
+
+def _has_write_only(obj: k.Manifest) -> bool:
+    return isinstance(obj, k.DatabaseConnection) and obj.password is not None
+
+
 def desired_refs(desired: DesiredState, view: StoreView) -> dict[ObjectKey, ObjectRef]:
     """Where each managed desired object lives: cheap, so live reads can start early."""
     return {
@@ -74,9 +99,14 @@ def build_desired(
     ]
     for key, ref in refs.items():
         secret = None
+        obj = desired.objects[key]
         if key.kind in SENSITIVE_KINDS:
             source = desired.spans[key].path
             secret = secret_values(root, source, identities)
             sources[ref.address] = source
-        states[ref.address] = handler_for(key.kind).desired(desired.objects[key], ref, secret)
+        elif key.kind in WRITE_ONLY_KINDS and _has_write_only(obj):
+            source = desired.spans[key].path
+            secret = write_only_values(root, source, identities)
+            sources[ref.address] = source
+        states[ref.address] = handler_for(key.kind).desired(obj, ref, secret)
     return Desired(states, sources, tuple(skipped))

@@ -1,9 +1,9 @@
 """Desired vs live -> ordered Changes, respecting ownership (the inventory).
 
 Order: creates, updates and replacements by dependency tier (mounts, auth methods and audit
-devices; policies; roles; secrets), then deletes in reverse tier order. An object Git
-declares that exists live but is not managed is adopted: updated if it differs (the change
-says so), recorded in the inventory either way.
+devices; policies; auth roles and database connections; secrets and database roles), then
+deletes in reverse tier order. An object Git declares that exists live but is not managed is
+adopted: updated if it differs (the change says so), recorded in the inventory either way.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from reconciler.apply.inventory import Inventory
+from reconciler.apply.inventory import Inventory, InventoryEntry
 from reconciler.live.model import Fingerprinter, LiveState, ObjectRef, ObjectState
 from reconciler.live.reader import unmanaged
 from reconciler.live.registry import handler_for
+from reconciler.plan.connections import connection_change, recreated
+from reconciler.plan.desired import WRITE_ONLY_KINDS
 from reconciler.plan.fields import field_changes, key_changes, policy_notes
 from reconciler.plan.model import Action, Adoption, Change
 
@@ -81,9 +83,26 @@ def _replaced_prefixes(changes: Sequence[Change]) -> tuple[str, ...]:
     return tuple(prefixes)
 
 
-def _recreate(change: Change) -> Change:
+def _recreate(change: Change, want: ObjectState | None, fp: Fingerprinter) -> Change:
     note = "recreated: its mount is replaced"
-    return replace(change, action=Action.CREATE, notes=(*change.notes, note))
+    change = replace(change, action=Action.CREATE, notes=(*change.notes, note))
+    return recreated(change, want, fp)
+
+
+def _change_for(
+    want: ObjectState,
+    have: ObjectState | None,
+    fp: Fingerprinter,
+    entry: InventoryEntry | None,
+    source: str | None,
+) -> Change | None:
+    managed = entry is not None and entry.ref.address == want.ref.address
+    if want.ref.kind not in WRITE_ONLY_KINDS:
+        return _object_change(want, have, fp, managed, source)
+    # Write-only secrets are never read back: diff the fields, then apply the rule.
+    change = _object_change(replace(want, secret=None), have, fp, managed, None)
+    recorded = entry.secret if managed and entry is not None else None
+    return connection_change(change, want, have, fp, managed, recorded, source)
 
 
 def _desired_changes(
@@ -100,7 +119,7 @@ def _desired_changes(
         entry = inventory.get(str(want.ref))
         managed = entry is not None and entry.ref.address == want.ref.address
         have = live.get(want.ref.address)
-        change = _object_change(want, have, fp, managed, sources.get(want.ref.address))
+        change = _change_for(want, have, fp, entry, sources.get(want.ref.address))
         if change is not None:
             changes.append(change)
         elif not managed:
@@ -110,7 +129,9 @@ def _desired_changes(
     prefixes = _replaced_prefixes(changes)
     if prefixes:
         changes = [
-            _recreate(c) if c.action is Action.UPDATE and c.ref.address.startswith(prefixes) else c
+            _recreate(c, desired.get(c.ref.address), fp)
+            if c.action is Action.UPDATE and c.ref.address.startswith(prefixes)
+            else c
             for c in changes
         ]
         for state in in_sync:
@@ -118,7 +139,7 @@ def _desired_changes(
                 after = fp.state(state)
                 change = Change(Action.CREATE, state.ref, after, after, desired=state.fields,
                                 source=sources.get(state.ref.address))  # fmt: skip
-                changes.append(_recreate(change))
+                changes.append(_recreate(change, state, fp))
         changes.sort(key=lambda c: _sort_key(c.ref))
     return changes, adopt, in_sync
 
