@@ -29,6 +29,16 @@ class KeySourceError(Exception):
     """A key source could not be read. The message names the URL, never a token."""
 
 
+def _tls_failure(exc: BaseException) -> bool:
+    """True when a transport error was caused by TLS (a certificate httpx would not trust)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class KeySourceUnreachable(KeySourceError):
     """The key source could not be reached at all (network down, DNS, refused, timeout)."""
 
@@ -83,6 +93,8 @@ def fetch_json(url: str, ca_pem: str = "") -> Any:
     except httpx.HTTPStatusError as exc:
         raise KeySourceError(f"{url} answered HTTP {exc.response.status_code}") from None
     except httpx.TransportError as exc:
+        if _tls_failure(exc):  # reachable, but not trusted: a real configuration error
+            raise KeySourceError(f"fetching {url} failed: TLS verification failed") from None
         raise KeySourceUnreachable(f"fetching {url} failed: {type(exc).__name__}") from None
     except httpx.HTTPError as exc:
         raise KeySourceError(f"fetching {url} failed: {type(exc).__name__}") from None

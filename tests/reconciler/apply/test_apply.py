@@ -66,8 +66,9 @@ def _jwt_method(unique: str, config: dict[str, object]) -> dict[str, object]:
 def test_partial_failure_stops_records_and_a_rerun_converges(
     reconcile: Reconcile, vault: hvac.Client, unique: str, ec_public_pem: str
 ) -> None:
-    # Nothing listens on port 9: the server refuses the discovery URL when the config is written.
-    broken = {"oidc_discovery_url": "http://127.0.0.1:9", "bound_issuer": "ci"}
+    # A public key that is not PEM: the server refuses the config when it is written.
+    not_pem = "-----BEGIN PUBLIC KEY-----\nnot-a-key\n-----END PUBLIC KEY-----\n"
+    broken = {"jwt_validation_pubkeys": [not_pem], "bound_issuer": "ci"}
     reconcile.repo.write("jwt.yaml", _jwt_method(unique, broken))
     result = reconcile.apply(reconcile.plan())
     assert not result.ok
@@ -80,7 +81,7 @@ def test_partial_failure_stops_records_and_a_rerun_converges(
         (f"AppRole/{unique}-api", "not applied"),
         (f"Secret/{unique}-api", "not applied"),
     ]
-    assert "discovery" in (result.outcomes[1].error or "")
+    assert "error parsing public key" in (result.outcomes[1].error or "")
     state = StateStore(vault, reconcile.state_mount)
     (record,) = read_history(state)
     assert record.status == "failed"
