@@ -43,6 +43,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("reconciler.cli.mergedriver", "merge_driver"),
     ("reconciler.cli.init", "init"),
     ("reconciler.cli.demo", "demo"),
+    ("reconciler.cli.watch", "watch"),
+    ("reconciler.cli.reconcile", "reconcile"),
 )
 
 
