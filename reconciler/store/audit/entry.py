@@ -8,7 +8,6 @@ Every sensitive value goes through the device's `FieldHasher`; nothing here sees
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.store.audit.hashing import FieldHasher, elide_list_data
@@ -29,7 +28,7 @@ def _put(out: dict[str, Any], key: str, value: Any) -> None:
 
 def _rfc3339(ts: float) -> str:
     """RFC3339 with whole seconds, UTC: Vault's token_issue_time."""
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339nano(int(ts))  # whole seconds render without a fraction
 
 
 def _denied(error: str | None) -> bool:

@@ -22,17 +22,30 @@ HMAC_PREFIX = "hmac-sha256:"
 class Hasher:
     """HMAC-SHA256 keyed by one device's salt. Invariant: the salt never leaves this object."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_recent")
+
+    # One request's entries hash the same token and accessor four times; remembering the
+    # last few results saves those HMACs while keeping no more than a request's worth of
+    # values (which are in memory for the request anyway).
+    RECENT = 8
 
     def __init__(self, salt: str) -> None:
         self._key = salt.encode()
+        self._recent: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return "Hasher((sensitive))"
 
     def hash(self, value: str) -> str:
         """`hmac-sha256:<hex>` of the UTF-8 bytes of `value`."""
-        return HMAC_PREFIX + hmac.digest(self._key, value.encode(), "sha256").hex()
+        known = self._recent.get(value)
+        if known is not None:
+            return known
+        digest = HMAC_PREFIX + hmac.digest(self._key, value.encode(), "sha256").hex()
+        if len(self._recent) >= self.RECENT:
+            self._recent.clear()
+        self._recent[value] = digest
+        return digest
 
 
 @dataclass(frozen=True)
