@@ -79,7 +79,7 @@ def _assert_same(got: DecryptedDocument | SopsError, want: DecryptedDocument | S
     assert (got.data_key, got._mac_hex, got._stash) == (want.data_key, want._mac_hex, want._stash)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, 2, 3])
 def test_every_file_matches_decrypt_file(sandbox: Path, age_key: AgeKey, workers: int) -> None:
     secrets = _write_secrets(sandbox / "secrets", age_key, 40)
     vectors, keys = _with_vectors(sandbox)
