@@ -170,6 +170,7 @@ class Core:
             runtime.audit_request(req, str(exc))
             raise
         runtime.audit_request(req, None)
+        assert mount is not None  # _authorize answered 404 for unrouted paths
         try:
             response = self._route(runtime, req, mount, rel)
         except StoreError as exc:
@@ -211,11 +212,8 @@ class Core:
             raise PermissionDenied()
         req.granting_policies = result.granting_policies
 
-    def _route(
-        self, runtime: Runtime, req: Request, mount: Mount | None, rel: str
-    ) -> Response | None:
-        if mount is None:
-            raise NotFound(f'no handler for route "{req.path}". route entry not found.')
+    @staticmethod
+    def _route(runtime: Runtime, req: Request, mount: Mount, rel: str) -> Response | None:
         response = mount.backend.handle(req, rel)
         if response is None:
             return None
