@@ -1,0 +1,222 @@
+"""The GitOps story end to end, on a real Git repo and a real server of its own.
+
+The example repo is committed; plan and apply; an app logs in with AppRole and reads only
+its own team's secrets; a branch changes a policy and a secret, and `plan --ref --base`
+shows exactly those changes and files; merge and apply; a hand-made change is reported by
+`drift` and corrected by `reconcile --once --correct-drift`; two branches editing different
+values of one SOPS manifest merge through the merge driver.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import git
+import hvac
+import hvac.exceptions
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.mergedriver import install
+from reconciler.sops import decrypt_file
+from reconciler.sops.manifest import set_value
+from tests.support.servers import ServerProcess, start_dev_server
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
+PAYMENTS_SECRET = "teams/payments/secrets/staging.sops.yaml"
+PAYMENTS_POLICIES = "teams/payments/policies.yaml"
+COMMANDS = (
+    ("reconciler.cli.validate", "validate"),
+    ("reconciler.cli.plan", "plan"),
+    ("reconciler.cli.apply", "apply"),
+    ("reconciler.cli.drift", "drift"),
+    ("reconciler.cli.reconcile", "reconcile"),
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A dev server of its own: the example uses fixed mounts (secret/, approle/, ...)."""
+    started = start_dev_server(tmp_path_factory.mktemp("story-server"))
+    yield started
+    started.stop()
+
+
+class Story:
+    """The example repo under Git in a temporary folder, and the sealkeep commands in it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.git = git.Repo(root)
+        self.cli = click.Group()
+        for module, attribute in COMMANDS:
+            self.cli.add_command(getattr(importlib.import_module(module), attribute))
+
+    def run(self, *args: str) -> Result:
+        """`sealkeep ARGS` in the repo root."""
+        return CliRunner().invoke(self.cli, list(args), catch_exceptions=False)
+
+    def ok(self, *args: str, code: int = 0) -> Result:
+        """Run, requiring exit `code`."""
+        result = self.run(*args)
+        assert result.exit_code == code, result.output
+        return result
+
+    def commit(self, message: str) -> str:
+        """Commit everything; the SHA."""
+        self.git.git.add(A=True)
+        return self.git.index.commit(message).hexsha
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        """Replace `old` (which must be there) by `new` in a file."""
+        file = self.root / relative
+        text = file.read_text(encoding="utf-8")
+        assert old in text, relative
+        file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _local_copy(top: Path, audit_log: Path) -> None:
+    """The example, made to run on one machine: loopback CIDRs, an audit log in tmp."""
+    shutil.copytree(EXAMPLE, top)
+    for roles in top.glob("teams/*/roles.yaml"):
+        text = roles.read_text(encoding="utf-8")
+        text = re.sub(r"(_bound_cidrs): \[[^\]]*\]", r"\1: [127.0.0.0/8]", text)
+        roles.write_text(text, encoding="utf-8")
+    mounts = top / "platform" / "mounts.yaml"
+    text = mounts.read_text(encoding="utf-8").replace("/tmp/sealkeep-audit.log", str(audit_log))
+    mounts.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def story(tmp_path: Path, server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> Story:
+    """The example committed on main, the env pointing at the server and the demo key."""
+    top = tmp_path / "platform"
+    _local_copy(top, tmp_path / "audit.log")
+    repo = git.Repo.init(top, initial_branch="main")
+    command = f"{sys.executable} -m reconciler.cli.mergedriver %O %A %B %P"
+    install(top, command=command)
+    monkeypatch.setenv("VAULT_ADDR", server.url)
+    monkeypatch.setenv("VAULT_TOKEN", server.root_token)
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(EXAMPLE / "demo-age-key.txt"))
+    monkeypatch.chdir(top)
+    found = Story(top)
+    found.commit("the platform repo")
+    assert repo.head.commit.hexsha == found.git.head.commit.hexsha
+    return found
+
+
+def _app_login(vault: hvac.Client, url: str, role: str) -> hvac.Client:
+    role_id = vault.read(f"auth/approle/role/{role}/role-id")["data"]["role_id"]
+    secret_id = vault.write(f"auth/approle/role/{role}/secret-id")["data"]["secret_id"]
+    app = hvac.Client(url=url)
+    app.auth.approle.login(role_id=role_id, secret_id=secret_id)
+    return app
+
+
+def _read(client: hvac.Client, path: str) -> dict[str, object]:
+    found = client.secrets.kv.v2.read_secret_version(
+        path=path, mount_point="secret", raise_on_deleted_version=True
+    )
+    return dict(found["data"]["data"])
+
+
+def _plan_json(story: Story, *args: str) -> dict[str, object]:
+    return dict(json.loads(story.ok("plan", "--format", "json", *args).output))
+
+
+def _changes(raw: dict[str, object]) -> list[tuple[str, str]]:
+    return [(c["action"], f"{c['kind']}/{c['name']}") for c in raw["changes"]]  # type: ignore[attr-defined]
+
+
+def test_the_gitops_story(story: Story, server: ServerProcess, tmp_path: Path) -> None:
+    vault = server.client()
+    assert "OK:" in story.ok("validate").output
+
+    # Plan and apply the whole repo; kinds this reconciler does not manage are listed.
+    first = story.ok("plan", "--detailed-exitcode", code=2).output
+    assert "DEMO" not in first
+    # Database kinds are either planned or listed as not reconciled, never silently dropped.
+    assert "DatabaseConnection/platform-pg" in first
+    applied = story.ok("apply", "--auto-approve").output
+    assert "Apply complete" in applied
+    assert "No changes." in story.ok("plan").output
+
+    # An app logs in with AppRole and reads only its own team's secrets.
+    app = _app_login(vault, server.url, "payments-staging")
+    assert set(_read(app, "payments/staging/app")) == {"stripe_api_key", "webhook_signing_secret"}
+    for other in ("search/staging/app", "payments/prod/app"):
+        with pytest.raises(hvac.exceptions.Forbidden):
+            _read(app, other)
+
+    # A branch changes a policy and a secret.
+    story.git.git.switch("-c", "rotate-payments")
+    story.edit(
+        PAYMENTS_POLICIES,
+        "    - path: secret/metadata/payments/staging/*\n      capabilities: [list]",
+        "    - path: secret/metadata/payments/staging/*\n      capabilities: [list, read]",
+    )
+    set_value(story.root / PAYMENTS_SECRET, "stripe_api_key", "sk_test_rotated_DEMO")
+    branch_head = story.commit("payments: rotate the Stripe key, read staging metadata")
+    story.git.git.switch("main")
+
+    raw = _plan_json(story, "--ref", "rotate-payments", "--base", "main")
+    assert _changes(raw) == [
+        ("~", "Policy/payments-app-staging"),
+        ("~", "Secret/payments-staging"),
+    ]
+    [key_change] = raw["changes"][1]["keys"]  # type: ignore[index]
+    assert key_change["key"] == "stripe_api_key" and key_change["change"] == "changed"
+    files = raw["files_changed"]["files"]  # type: ignore[index]
+    assert [(f["path"], f["status"]) for f in files] == [
+        (PAYMENTS_POLICIES, "modified"),
+        (PAYMENTS_SECRET, "modified"),
+    ]
+    assert raw["source"]["commit"] == branch_head  # type: ignore[index]
+    assert "sk_test_rotated" not in json.dumps(raw)
+
+    # Merge and apply.
+    story.git.git.merge("rotate-payments", "--ff-only")
+    merged = story.ok("apply", "--auto-approve").output
+    assert "Apply complete: 2 change(s) applied" in merged
+    assert _read(vault, "payments/staging/app")["stripe_api_key"] == "sk_test_rotated_DEMO"
+
+    # A hand-made change: drift reports it, reconcile corrects it.
+    vault.secrets.kv.v2.create_or_update_secret(
+        path="payments/staging/app", mount_point="secret", secret={"stripe_api_key": "by-hand"}
+    )
+    drift = story.ok("drift", code=2).output
+    assert "Secret/payments-staging" in drift and "by-hand" not in drift
+    corrected = story.run(
+        "reconcile", "--repo", str(story.root), "--branch", "main", "--once",
+        "--correct-drift", "--cache-dir", str(tmp_path / "cache"),
+    )  # fmt: skip
+    assert corrected.exit_code == 0, corrected.output
+    assert _read(vault, "payments/staging/app")["stripe_api_key"] == "sk_test_rotated_DEMO"
+    assert "No drift" in story.ok("drift").output
+
+
+def test_two_branches_editing_one_secret_merge_through_the_driver(story: Story) -> None:
+    for branch, key, value in (
+        ("rotate-stripe", "stripe_api_key", "sk_test_new_DEMO"),
+        ("rotate-webhook", "webhook_signing_secret", "whsec_new_DEMO"),
+    ):
+        story.git.git.switch("-c", branch, "main")
+        set_value(story.root / PAYMENTS_SECRET, key, value)
+        story.commit(f"{branch}: {key}")
+    story.git.git.switch("rotate-stripe")
+    story.git.git.merge("rotate-webhook", "--no-edit")
+    data = decrypt_file(story.root / PAYMENTS_SECRET).tree["spec"]["data"]
+    assert data == {
+        "stripe_api_key": "sk_test_new_DEMO",
+        "webhook_signing_secret": "whsec_new_DEMO",
+    }
+    raw = _plan_json(story, "--ref", "rotate-stripe", "--base", "main")
+    files = raw["files_changed"]["files"]  # type: ignore[index]
+    assert [(f["path"], f["status"]) for f in files] == [(PAYMENTS_SECRET, "modified")]
