@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from reconciler.plan.drift import detect_drift
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.planfile import dumps_plan
 from reconciler.plan.render_markdown import render_markdown
@@ -166,6 +167,8 @@ def _rotate_and_replan(
     assert plan.changes == () and not plan.has_changes
     assert s.reconcile.apply(plan).ok
     assert len(s.config_writes()) == 1
+    # A rotation is not drift: the inventory fingerprints only what the store returns.
+    assert not detect_drift(s.client, s.reconcile.state_mount).has_drift
     # allowed_roles changes in Git: one update, without the password.
     s.connection([s.role, s.static, f"{s.u}-extra"])
     plan = s.reconcile.plan()
