@@ -16,7 +16,7 @@ import hvac
 from reconciler.apply.runner import ApplyOptions, apply_plan
 from reconciler.demo.embedded import EmbeddedStore
 from reconciler.manifests import load_repo
-from reconciler.manifests.kinds import AppRole, AuditDevice, Secret
+from reconciler.manifests.kinds import AppRole, AuditDevice, DatabaseRole, Secret
 from reconciler.plan.build import PlanContext, make_plan
 from reconciler.plan.render_text import render_text
 from reconciler.sops.keysources.age import load_identities
@@ -36,6 +36,7 @@ class Cast:
     own_secret: Secret
     other_secret: Secret
     audit_file: Path | None
+    database_role: DatabaseRole | None
 
 
 def pick_cast(repo: Path, team: str) -> Cast:
@@ -60,7 +61,8 @@ def pick_cast(repo: Path, team: str) -> Cast:
         d.options.get("file_path") for d in result.desired.of_kind(AuditDevice) if d.type == "file"
     ]
     audit = Path(files[0]) if files and files[0] not in ("stdout", "discard") else None
-    return Cast(role, own_secret, other_secret, audit)
+    db_roles = [r for r in result.desired.of_kind(DatabaseRole) if r.name.startswith(team)]
+    return Cast(role, own_secret, other_secret, audit, db_roles[0] if db_roles else None)
 
 
 def reconcile(repo: Path, store: EmbeddedStore, say: Say) -> None:
@@ -111,6 +113,37 @@ def read_secrets(app: hvac.Client, cast: Cast, say: Say) -> None:
     raise DemoError(f"{other.mount}/{other.path} was readable by another team's app")
 
 
+def database_login(store: EmbeddedStore, app: hvac.Client, role: DatabaseRole, say: Say) -> None:
+    """The app asks for a PostgreSQL login of its own; it works, then its lease is revoked."""
+    try:
+        creds = app.secrets.database.generate_credentials(role.name, mount_point=role.mount)
+    except hvac.exceptions.VaultError as exc:
+        say(f"  (no database login: {str(exc).splitlines()[0]}; is PostgreSQL on 127.0.0.1:5432?)")
+        return
+    username = creds["data"]["username"]
+    say(
+        f"  {role.mount}/creds/{role.name}: a new PostgreSQL user {username}, "
+        f"lease {creds['lease_duration']}s (password not shown)"
+    )
+    say(f"  it logs in and runs a query: {_try_login(username, creds['data']['password'])}")
+    operator = hvac.Client(url=store.url, token=store.root_token)
+    operator.sys.revoke_lease(creds["lease_id"])
+    after = _try_login(username, creds["data"]["password"])
+    say(f"  lease revoked: the store dropped the user; logging in again: {after}")
+
+
+def _try_login(username: str, password: str) -> str:
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            host="127.0.0.1", dbname="postgres", user=username, password=password, connect_timeout=5
+        ) as conn:
+            return f"SELECT 1 -> {conn.execute('SELECT 1').fetchone()[0]}"
+    except psycopg.Error as exc:
+        return f"failed ({type(exc).__name__})"
+
+
 def audit_entries(store: EmbeddedStore, cast: Cast, accessor: str, say: Say) -> None:
     """Show the audit entries of the app's two reads, found by its accessor's HMAC.
 
@@ -149,5 +182,8 @@ def run_story(repo: Path, store: EmbeddedStore, team: str, say: Say) -> None:
     app, accessor = app_login(store, cast.role, say)
     say("== 3. It reads its own secret, and tries another team's")
     read_secrets(app, cast, say)
+    if cast.database_role is not None:
+        say("== 3b. It gets a short-lived PostgreSQL login of its own")
+        database_login(store, app, cast.database_role, say)
     say(f"== 4. The audit log ({cast.audit_file}) recorded both")
     audit_entries(store, cast, accessor, say)
