@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import services_required
 from tests.support.servers import REPO_ROOT
 
 EXAMPLE = REPO_ROOT / "examples" / "platform"
