@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -18,6 +19,7 @@ from reconciler.sops import (
     decrypt_file,
     decrypt_files,
     encrypt_tree,
+    yamlio,
 )
 from tests.reconciler.sops.conftest import AgeKey, install_default_key, vectors_dir
 
@@ -83,7 +85,9 @@ def _assert_same(got: DecryptedDocument | SopsError, want: DecryptedDocument | S
 def test_every_file_matches_decrypt_file(sandbox: Path, age_key: AgeKey, workers: int) -> None:
     secrets = _write_secrets(sandbox / "secrets", age_key, 40)
     vectors, keys = _with_vectors(sandbox)
-    paths = [*vectors[:2], *secrets, *vectors[2:]]
+    as_json = sandbox / "secrets" / "app-0.json"  # the same file in sops' JSON form
+    as_json.write_text(json.dumps(yamlio.load_fast(secrets[0].read_text(), "x")), "utf-8")
+    paths = [*vectors[:2], *secrets, as_json, *vectors[2:]]
     keys.append(age_key.identity)
     results = list(decrypt_files(paths, keys, workers=workers))
     assert [p for p, _ in results] == paths  # the order given, the paths as given
