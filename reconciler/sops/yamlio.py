@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError as RuamelMarkedError
 from ruamel.yaml.error import YAMLError as RuamelError
+from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
 
 from reconciler.sops import fastyaml
@@ -134,9 +135,23 @@ def _single(docs: list[Any], where: str) -> Any:
     return docs[0]
 
 
+class _Representer(RoundTripRepresenter):
+    """ruamel's representer, double-quoting any string that holds U+0085 (NEL).
+
+    ruamel writes a NEL raw (in plain, quoted or block style) and reads it back as a space or
+    a line break; in double quotes it is written as the escape `\\N`, which every reader keeps.
+    """
+
+    def represent_scalar(self, tag: Any, value: Any, style: Any = None, anchor: Any = None) -> Any:
+        if tag == "tag:yaml.org,2002:str" and "\x85" in value:
+            style = '"'
+        return super().represent_scalar(tag, value, style=style, anchor=anchor)
+
+
 def _roundtrip() -> YAML:
     handler = YAML(typ="rt")
     handler.Resolver = _CoreResolver
+    handler.Representer = _Representer
     handler.version = None
     handler.preserve_quotes = True
     handler.width = 4096

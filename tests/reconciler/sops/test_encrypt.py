@@ -165,3 +165,10 @@ def test_rotate_changes_data_key_and_every_ciphertext(tmp_path: Path, age_key: A
     assert after.data_key != before.data_key
     new_values = _enc_lines(path.read_text())
     assert all(old_values[k] != new_values[k] for k in ("user", "password"))
+
+
+def test_next_line_character_survives_encryption(age_key: AgeKey) -> None:
+    tree = {"a": "\x85", "b": "ok\x85ok", "clear_unencrypted": "x\x85"}
+    text = encrypt_tree(tree, [age_key.recipient], None)
+    assert decrypt_text(text, "nel.yaml", [age_key.identity]).tree == tree
+    assert 'clear_unencrypted: "x\\N"' in text
