@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -81,5 +82,5 @@ def store_command(func: F) -> F:
 
 
 def stdin() -> Any:
-    """The text stdin click reads from (CliRunner swaps it in tests)."""
-    return click.get_text_stream("stdin")
+    """The text stdin (CliRunner swaps sys.stdin in tests)."""
+    return sys.stdin

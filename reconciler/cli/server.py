@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -39,5 +40,5 @@ def server(
             raise UserError(str(exc)) from None
         scheme = "https" if listener.tls_cert_file else "http"
         click.echo(f"==> Sealkeep server listening on {scheme}://{listener.address} (sealed)")
-    click.get_text_stream("stdout").flush()
+    sys.stdout.flush()
     serve(core, listener)
