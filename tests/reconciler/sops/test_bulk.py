@@ -36,7 +36,7 @@ def _secret(index: int) -> dict[str, object]:
         "apiVersion": "sealkeep.io/v1",
         "kind": "Secret",
         "metadata": {"name": f"app-{index}"},
-        "spec": {"mount": "kv", "path": f"app/{index}", "data": {"user": f"u{index}", "n": index}},
+        "spec": {"mount": "kv", "path": f"app/{index}", "data": {"user": f"user-value-{index:04d}", "n": index}},
     }
 
 
@@ -118,7 +118,7 @@ def test_an_error_in_one_file_is_reported_for_that_file(
         assert isinstance(got, SopsError) == (path in bad)
         if isinstance(got, SopsError):
             assert str(got).startswith(f"{path}: ")
-            assert "u3" not in str(got) and age_key.identity not in str(got)
+            assert "user-value-" not in str(got) and age_key.identity not in str(got)
 
 
 def test_configured_identities_are_used_when_none_are_given(sandbox: Path, age_key: AgeKey) -> None:
