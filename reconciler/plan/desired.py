@@ -17,7 +17,7 @@ from reconciler.live.normalise import frozen
 from reconciler.live.registry import handler_for, is_managed_kind
 from reconciler.manifests import DesiredState, ObjectKey
 from reconciler.manifests import kinds as k
-from reconciler.sops import decrypt_file
+from reconciler.sops import decrypt_file, decrypt_files
 
 SENSITIVE_KINDS = frozenset({"Secret"})
 # Kinds whose secret the store never returns: diffed by the inventory's record, not live.
@@ -45,12 +45,36 @@ def desired_kv_versions(desired: DesiredState) -> dict[str, int]:
     }
 
 
-def secret_values(root: Path, source: str, identities: Sequence[str] | None = None) -> Fields:
+# Below this many SOPS files, starting worker processes costs more than it saves.
+BULK_THRESHOLD = 64
+
+
+def decrypt_sources(
+    root: Path, sources: Sequence[str], identities: Sequence[str] | None
+) -> dict[str, Any]:
+    """The decrypted tree of every SOPS file in `sources`, spread over the CPUs in bulk.
+
+    Raises DesiredError naming the first file (in order) that does not decrypt.
+    """
+    workers = None if len(sources) >= BULK_THRESHOLD else 1
+    trees: dict[str, Any] = {}
+    results = decrypt_files([root / s for s in sources], identities, workers=workers)
+    for source, (_path, result) in zip(sources, results, strict=True):
+        if isinstance(result, Exception):
+            raise DesiredError(f"{source}: cannot decrypt: {result}")
+        trees[source] = result.tree
+    return trees
+
+
+def secret_values(
+    root: Path, source: str, identities: Sequence[str] | None = None, tree: Any = None
+) -> Fields:
     """The decrypted `spec.data` of the SOPS file `source` (relative to `root`)."""
-    try:
-        tree: Any = decrypt_file(root / source, identities).tree
-    except Exception as exc:
-        raise DesiredError(f"{source}: cannot decrypt: {exc}") from None
+    if tree is None:
+        try:
+            tree = decrypt_file(root / source, identities).tree
+        except Exception as exc:
+            raise DesiredError(f"{source}: cannot decrypt: {exc}") from None
     data = (tree.get("spec") or {}).get("data") if isinstance(tree, Mapping) else None
     if not isinstance(data, Mapping):
         raise DesiredError(f"{source}: spec.data is not a mapping")
@@ -97,12 +121,14 @@ def build_desired(
     skipped = [
         ObjectRef(key.kind, key.name, "") for key in sorted(desired.objects) if key not in refs
     ]
+    secret_sources = [desired.spans[key].path for key in refs if key.kind in SENSITIVE_KINDS]
+    trees = decrypt_sources(root, secret_sources, identities)
     for key, ref in refs.items():
         secret = None
         obj = desired.objects[key]
         if key.kind in SENSITIVE_KINDS:
             source = desired.spans[key].path
-            secret = secret_values(root, source, identities)
+            secret = secret_values(root, source, identities, trees[source])
             sources[ref.address] = source
         elif key.kind in WRITE_ONLY_KINDS and _has_write_only(obj):
             source = desired.spans[key].path
