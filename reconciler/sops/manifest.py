@@ -61,6 +61,7 @@ def new_secret(
         "metadata": {"name": name or file.stem},
         "spec": {"mount": mount, "path": path, "data": {}},
     }
+    file.parent.mkdir(parents=True, exist_ok=True)  # a new team's folder may not exist yet
     write_atomic(file, encrypt_tree(tree, wanted, effective))
 
 

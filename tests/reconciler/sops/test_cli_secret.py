@@ -68,6 +68,12 @@ def test_new_set_decrypt_unset(runner: CliRunner, keyed: Path) -> None:
     assert missing.exit_code == 1 and str(file) in missing.output
 
 
+def test_new_creates_a_new_teams_folder(runner: CliRunner, keyed: Path) -> None:
+    file = keyed / "teams" / "newteam" / "db.sops.yaml"
+    _new(runner, file)
+    assert decrypt_file(file).tree["spec"]["path"] == "payments/api"
+
+
 def test_new_without_rule_uses_data_default(runner: CliRunner, sandbox: Path) -> None:
     key = new_key()
     file = sandbox / "s.yaml"
