@@ -58,7 +58,7 @@ def new_secret(
     tree = {
         "apiVersion": API_VERSION,
         "kind": "Secret",
-        "metadata": {"name": name or file.stem},
+        "metadata": {"name": name or file.name.split(".", 1)[0]},  # db.sops.yaml -> db
         "spec": {"mount": mount, "path": path, "data": {}},
     }
     file.parent.mkdir(parents=True, exist_ok=True)  # a new team's folder may not exist yet
