@@ -43,6 +43,10 @@ def history(
             f"target {record.target}  commit {commit}  {applied}/{len(record.outcomes)} applied  "
             f"apply {record.apply_id}  plan {record.plan_hash[:19]}"
         )
+        if record.source is not None:
+            subject = record.source.message.splitlines()[0] if record.source.message else ""
+            dirty = " (dirty tree)" if record.source.dirty else ""
+            click.echo(f"    {record.source.author}: {subject}{dirty}")
         for outcome in record.outcomes if changes else ():
             error = f": {outcome.error}" if outcome.error else ""
             click.echo(f"    {outcome.status:<11} {outcome.action:<8} {outcome.ref}{error}")

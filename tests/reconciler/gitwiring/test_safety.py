@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import hvac
+from click.testing import CliRunner
 
 from reconciler.apply.history import read_history
 from reconciler.apply.inventory import last_applied_commit
+from reconciler.cli.history import history
 from reconciler.live.statestore import StateStore
 from tests.reconciler.gitwiring.conftest import GitRepo
 from tests.reconciler.plan.repo import manifest
@@ -62,6 +64,9 @@ def test_the_apply_record_carries_the_commit_provenance(
     assert record.source.branch == "main" and not record.source.dirty
     applied = last_applied_commit(_state(g, vault))
     assert applied is not None and applied.commit == head and applied.apply_id == record.apply_id
+    shown = CliRunner().invoke(history, ["-C", str(g.root)], catch_exceptions=False).output
+    assert f"commit {head[:12]}" in shown
+    assert "Test Author <author@example.test>: initial manifests" in shown
 
 
 def test_a_saved_plan_must_match_the_current_commit(gitrepo: GitRepo, tmp_path: Path) -> None:
