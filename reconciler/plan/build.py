@@ -23,11 +23,19 @@ from reconciler.live.model import Fingerprinter, LiveState, ObjectRef
 from reconciler.live.reader import ListScope, list_live, read_objects, read_view
 from reconciler.live.registry import is_managed_kind
 from reconciler.live.statestore import DEFAULT_STATE_MOUNT, StateStore
-from reconciler.manifests import AuthMethod, Diagnostic, LoadResult, RepoConfig, load_repo
+from reconciler.manifests import (
+    AuthMethod,
+    ConfigError,
+    Diagnostic,
+    LoadResult,
+    RepoConfig,
+    load_repo,
+)
 from reconciler.manifests import kinds as k
 from reconciler.plan.desired import Desired, build_desired, desired_kv_versions, desired_refs
 from reconciler.plan.diff import diff
 from reconciler.plan.model import Action, Plan, TargetInfo, Unchanged
+from reconciler.plan.prefix import with_mount_prefix
 from reconciler.plan.provenance import files_changed, plan_source
 from reconciler.plan.scope import (
     Scope,
@@ -137,6 +145,14 @@ def _replaces_a_mount(plan: Plan) -> bool:
     return any(c.action is Action.REPLACE and c.ref.kind in MOUNT_KINDS for c in plan.changes)
 
 
+def _mount_prefix(ctx: PlanContext, result: LoadResult) -> str | None:
+    """The chosen target's mount prefix (none when the target is only VAULT_ADDR)."""
+    try:
+        return result.config.target(ctx.target, ctx.env()).mount_prefix
+    except ConfigError:
+        return None
+
+
 def compute_plan(
     ctx: PlanContext,
     result: LoadResult,
@@ -153,6 +169,7 @@ def compute_plan(
     plan that would replace a mount is made again in full (what lives under it is recreated).
     """
     assert result.desired is not None
+    result = replace(result, desired=with_mount_prefix(result.desired, _mount_prefix(ctx, result)))
     scope = scope or Scope()
     view = read_view(client, desired_kv_versions(result.desired))
     wanted, unread = scoped_refs(desired_refs(result.desired, view), scope)
