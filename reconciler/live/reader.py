@@ -81,10 +81,11 @@ def read_objects(
 
 @dataclass(frozen=True)
 class ListScope:
-    """Where to look for unmanaged objects: the auth mounts and kv mounts Git declares."""
+    """Where to look for unmanaged objects: the auth, kv and database mounts Git declares."""
 
     auth_mounts: frozenset[str] = frozenset()
     kv_mounts: frozenset[str] = frozenset()
+    database_mounts: frozenset[str] = frozenset()
     skip_mounts: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -129,7 +130,27 @@ def list_live(client: hvac.Client, view: StoreView, scope: ListScope) -> list[Ob
     for mount in sorted(scope.kv_mounts):
         if mount in view.mounts and mount in kv:
             refs += _list_secrets(client, mount, kv[mount])
+    for mount in sorted(scope.database_mounts):
+        if mount in view.mounts:
+            refs += _list_database(client, mount)
     return refs
+
+
+DATABASE_LISTINGS = (
+    ("config", "DatabaseConnection"),
+    ("roles", "DatabaseRole"),
+    ("static-roles", "DatabaseStaticRole"),
+)
+
+
+def _list_database(client: hvac.Client, mount: str) -> list[ObjectRef]:
+    """Connections, roles and static roles of one database mount."""
+    return [
+        ObjectRef(kind, name, f"{mount}/{segment}/{name}")
+        for segment, kind in DATABASE_LISTINGS
+        for name in list_keys(client, f"{mount}/{segment}")
+        if not name.endswith("/")
+    ]
 
 
 def unmanaged(listed: Iterable[ObjectRef], known_addresses: set[str]) -> list[ObjectRef]:

@@ -134,9 +134,11 @@ def _scope(result: LoadResult, state_mount: str) -> ListScope:
     auth = {m.path for m in result.desired.of_kind(AuthMethod)}
     for kind in (k.AppRole, k.JWTRole, k.KubernetesRole):
         auth |= {r.mount for r in result.desired.of_kind(kind)}
+    engines = result.desired.of_kind(k.SecretsEngine)
     return ListScope(
         auth_mounts=frozenset(auth),
         kv_mounts=frozenset(desired_kv_versions(result.desired)),
+        database_mounts=frozenset(e.path for e in engines if e.type == "database"),
         skip_mounts=frozenset({state_mount}),
     )
 
