@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from reconciler.store import catalog
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sealkeep.runtime")
 
-TOKEN_SWEEP_SECONDS = 10.0
 TYPE_ALIASES = {"kv-v2": ("kv", "2"), "kv-v1": ("kv", "1")}
 
 
@@ -61,7 +59,6 @@ class Runtime:
         self.leases = LeaseManager(sys_view.sub("expire/"), self.backend_for)
         self.tokens.revoke_leases = self.leases.revoke_for_token
         self.mounts = MountTable()
-        self._last_sweep = 0.0
         self.cluster: tuple[str, str] = ("", "")
 
     @classmethod
@@ -74,6 +71,7 @@ class Runtime:
             runtime._load_mounts()
         runtime.cluster = runtime._cluster_identity()
         runtime.leases.load()
+        runtime.tokens.load_expiry()
         runtime.audit.load()
         return runtime
 
@@ -283,11 +281,8 @@ class Runtime:
     def tick(self) -> None:
         """Expire leases and tokens; run each engine's scheduled work."""
         self.leases.tick()
-        current = time.monotonic()
-        if current - self._last_sweep >= TOKEN_SWEEP_SECONDS:
-            self._last_sweep = current
-            for id_hash in self.tokens.expired_hashes():
-                self.tokens.revoke_tree(id_hash)
+        for id_hash in self.tokens.expired_hashes():
+            self.tokens.revoke_tree(id_hash)
         for mount in self.mounts.mounts():
             try:
                 mount.backend.periodic()

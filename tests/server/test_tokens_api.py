@@ -151,3 +151,15 @@ def test_list_accessors_needs_sudo(dev_server: ServerProcess, vault: hvac.Client
     assert auth["accessor"] in vault.auth.token.list_accessors()["data"]["keys"]
     with pytest.raises(hvac.exceptions.Forbidden):
         dev_server.client(auth["client_token"]).auth.token.list_accessors()
+
+
+def test_expired_tokens_are_swept_from_storage(dev_server: ServerProcess, vault: hvac.Client) -> None:
+    auth = _token(vault, policies=["default"], ttl="1s")
+    accessor = auth["accessor"]
+    assert accessor in vault.auth.token.list_accessors()["data"]["keys"]
+    deadline = time.monotonic() + 10
+    while accessor in vault.auth.token.list_accessors()["data"]["keys"]:
+        assert time.monotonic() < deadline, "the background sweep did not remove the expired token"
+        time.sleep(0.2)
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="invalid accessor"):
+        vault.auth.token.lookup_accessor(accessor)

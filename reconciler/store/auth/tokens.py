@@ -7,6 +7,7 @@ random and separate. The `auth/token/` HTTP paths are in `token_backend.py`.
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import re
 import secrets
@@ -23,6 +24,7 @@ from reconciler.store.storage.view import StorageView
 from reconciler.store.timefmt import now, rfc3339nano
 
 RevokeLeases = Callable[[str], None]
+MAX_CACHED_ENTRIES = 10_000
 
 
 @dataclass
@@ -66,6 +68,7 @@ class TokenStore:
         self.revoke_leases: RevokeLeases = lambda _hash: None
         self._salt = self._load_salt()
         self._cache: dict[str, TokenEntry] = {}
+        self._expiry: list[tuple[float, str]] = []  # (expire_time, id_hash), a heap
         self._lock = threading.RLock()
 
     def _load_salt(self) -> bytes:
@@ -92,6 +95,7 @@ class TokenStore:
             txn.put_json(f"accessor/{entry.accessor}", {"hash": entry.id_hash})
             if entry.parent_hash:
                 txn.put(f"parent/{entry.parent_hash}/{entry.id_hash}", b"")
+            self._schedule(entry)
         return token_id, entry
 
     def _build_entry(self, token_id: str, params: TokenParams) -> TokenEntry:
@@ -154,7 +158,7 @@ class TokenStore:
             if doc is None:
                 return None
             entry = TokenEntry.from_json(doc)
-            self._cache[id_hash] = entry
+            self._remember(entry)
         if entry.expire_time and entry.expire_time <= now():
             return None
         return entry
@@ -211,7 +215,17 @@ class TokenStore:
 
     def _save(self, entry: TokenEntry) -> None:
         self.storage.put_json(f"id/{entry.id_hash}", entry.to_json())
+        self._remember(entry)
+        self._schedule(entry)
+
+    def _remember(self, entry: TokenEntry) -> None:
+        if len(self._cache) >= MAX_CACHED_ENTRIES:
+            self._cache.pop(next(iter(self._cache)))  # the oldest cached entry
         self._cache[entry.id_hash] = entry
+
+    def _schedule(self, entry: TokenEntry) -> None:
+        if entry.expire_time:
+            heapq.heappush(self._expiry, (entry.expire_time, entry.id_hash))
 
     # -- revoke ----------------------------------------------------------------------------
 
@@ -249,21 +263,36 @@ class TokenStore:
                     txn.delete(f"parent/{entry.parent_hash}/{id_hash}")
             txn.delete(f"id/{id_hash}")
 
+    def load_expiry(self) -> int:
+        """Build the expiry schedule from storage, once after unseal; returns its size."""
+        with self._lock:
+            self._expiry = []
+            for name in self.storage.list("id/"):
+                doc = self.storage.get_json(f"id/{name}")
+                if doc and doc.get("expire_time"):
+                    self._expiry.append((float(doc["expire_time"]), name))
+            heapq.heapify(self._expiry)
+            return len(self._expiry)
+
     def expired_hashes(self, limit: int = 1000) -> list[str]:
-        """Hashes of stored tokens whose TTL has run out (for the background sweep)."""
+        """Hashes of tokens whose TTL has run out, from the schedule (no storage scan).
+
+        A renewed token has a later entry in the schedule; its stale one is skipped here.
+        """
         current = now()
         out: list[str] = []
-        for name in self.storage.list("id/"):
-            doc = self.storage.get_json(f"id/{name}")
-            if doc and doc.get("expire_time") and doc["expire_time"] <= current:
-                out.append(name)
-                if len(out) >= limit:
-                    break
+        with self._lock:
+            while self._expiry and self._expiry[0][0] <= current and len(out) < limit:
+                _due, id_hash = heapq.heappop(self._expiry)
+                entry = self._raw(id_hash)
+                if entry is not None and entry.expire_time and entry.expire_time <= current:
+                    out.append(id_hash)
         return out
 
     def drop_cache(self) -> None:
-        """Forget cached entries (on seal)."""
+        """Forget cached entries and the schedule (on seal)."""
         self._cache.clear()
+        self._expiry = []
 
 
 def _plausible(token_id: str) -> bool:
