@@ -27,13 +27,13 @@ from reconciler.store.auth.jwt_keys import (
     TokenError,
     verify_signature,
 )
+from reconciler.store.auth.role_table import RoleTable
 from reconciler.store.auth.token_fields import TokenParams, login_display_name, token_fields
 from reconciler.store.errors import BadRequest, InternalError, NotFound, PermissionDenied
 from reconciler.store.framework import Backend, Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.timefmt import now
 
-NAME = r"(?P<name>\w(?:[\w.-]*\w)?)"
 LEGACY = ("policies", "ttl", "max_ttl", "period", "bound_cidrs", "num_uses")
 FORMAT_VERSION = 1
 KEY_SOURCES = ("jwt_validation_pubkeys", "jwks_url", "jwks_pairs", "oidc_discovery_url")
@@ -360,6 +360,7 @@ class JWTBackend(Backend):
 
     def paths(self) -> list[PathSpec]:
         """The JWT path table (§6.1 of the API subset)."""
+        self.roles = RoleTable(self.storage, JWTRole.from_json)
         self._keys: KeySet | None = None
         self._keys_for = ""
         return [
@@ -369,17 +370,7 @@ class JWTBackend(Backend):
                 {Operation.READ: self._read_config, Operation.UPDATE: self._write_config},
                 CONFIG_FIELDS,
             ),
-            PathSpec("role/?", {Operation.LIST: self._list_roles}),
-            PathSpec(
-                f"role/{NAME}",
-                {
-                    Operation.READ: self._read_role,
-                    Operation.UPDATE: self._write_role,
-                    Operation.DELETE: self._delete_role,
-                },
-                ROLE_FIELDS,
-                existence_check=self._role_exists,
-            ),
+            *self.roles.paths(self._write_role, ROLE_FIELDS),
         ]
 
     # -- config ----------------------------------------------------------------------------
@@ -413,39 +404,15 @@ class JWTBackend(Backend):
 
     # -- roles -----------------------------------------------------------------------------
 
-    def _get_role(self, name: str) -> JWTRole | None:
-        if not re.fullmatch(NAME, name):
-            return None
-        doc = self.storage.get_json(f"role/{name.lower()}")
-        return None if doc is None else JWTRole.from_json(doc)
-
-    def _role_exists(self, req: Request, data: FieldData) -> bool:
-        return self._get_role(data.get("name")) is not None
-
-    def _list_roles(self, req: Request, data: FieldData) -> Response:
-        names = [k for k in self.storage.list("role/") if not k.endswith("/")]
-        if not names:
-            raise NotFound()
-        return Response(data={"keys": names})
-
-    def _read_role(self, req: Request, data: FieldData) -> Response:
-        role = self._get_role(data.get("name"))
-        if role is None:
-            raise NotFound()
-        return Response(data=role.render())
-
     def _write_role(self, req: Request, data: FieldData) -> None:
         name = data.get("name").lower()
-        role = self._get_role(name) or JWTRole()
+        role = self.roles.get(name) or JWTRole()
         for field_name in JWTRole.__dataclass_fields__:
             if field_name != "token" and data.present(field_name):
                 setattr(role, field_name, data.get(field_name))
         role.token.update(data, LEGACY)
         _validate_role(role)
         self.storage.put_json(f"role/{name}", role.to_json())
-
-    def _delete_role(self, req: Request, data: FieldData) -> None:
-        self.storage.delete(f"role/{data.get('name').lower()}")
 
     # -- login -----------------------------------------------------------------------------
 
@@ -456,7 +423,7 @@ class JWTBackend(Backend):
         role_name = data.get("role") or config.default_role
         if not role_name:
             raise BadRequest("missing role")
-        role = self._get_role(role_name)
+        role = self.roles.get(role_name)
         if role is None:
             raise BadRequest(f'role "{role_name}" could not be found')
         if role.role_type != "jwt":

@@ -26,12 +26,12 @@ from reconciler.store.auth.jwt_keys import (
     TokenError,
     verify_signature,
 )
+from reconciler.store.auth.role_table import RoleTable
 from reconciler.store.auth.token_fields import TokenParams, login_display_name, token_fields
 from reconciler.store.errors import BadRequest, InternalError, NotFound, PermissionDenied
 from reconciler.store.framework import Backend, Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Auth, Operation, Request, Response
 
-NAME = r"(?P<name>\w(?:[\w.-]*\w)?)"
 LEGACY = ("policies", "ttl", "max_ttl", "period", "bound_cidrs", "num_uses")
 FORMAT_VERSION = 1
 DEFAULT_ISSUER = "kubernetes/serviceaccount"
@@ -237,6 +237,7 @@ class KubernetesBackend(Backend):
 
     def paths(self) -> list[PathSpec]:
         """The Kubernetes path table (§6.2 of the API subset)."""
+        self.roles = RoleTable(self.storage, KubernetesRole.from_json)
         return [
             PathSpec("login", {Operation.UPDATE: self._login}, LOGIN_FIELDS, unauthenticated=True),
             PathSpec(
@@ -244,17 +245,7 @@ class KubernetesBackend(Backend):
                 {Operation.READ: self._read_config, Operation.UPDATE: self._write_config},
                 CONFIG_FIELDS,
             ),
-            PathSpec("role/?", {Operation.LIST: self._list_roles}),
-            PathSpec(
-                f"role/{NAME}",
-                {
-                    Operation.READ: self._read_role,
-                    Operation.UPDATE: self._write_role,
-                    Operation.DELETE: self._delete_role,
-                },
-                ROLE_FIELDS,
-                existence_check=self._role_exists,
-            ),
+            *self.roles.paths(self._write_role, ROLE_FIELDS),
         ]
 
     # -- config ----------------------------------------------------------------------------
@@ -278,30 +269,9 @@ class KubernetesBackend(Backend):
 
     # -- roles -----------------------------------------------------------------------------
 
-    def _get_role(self, name: str) -> KubernetesRole | None:
-        if not re.fullmatch(NAME, name):
-            return None
-        doc = self.storage.get_json(f"role/{name.lower()}")
-        return None if doc is None else KubernetesRole.from_json(doc)
-
-    def _role_exists(self, req: Request, data: FieldData) -> bool:
-        return self._get_role(data.get("name")) is not None
-
-    def _list_roles(self, req: Request, data: FieldData) -> Response:
-        names = [k for k in self.storage.list("role/") if not k.endswith("/")]
-        if not names:
-            raise NotFound()
-        return Response(data={"keys": names})
-
-    def _read_role(self, req: Request, data: FieldData) -> Response:
-        role = self._get_role(data.get("name"))
-        if role is None:
-            raise NotFound()
-        return Response(data=role.render())
-
     def _write_role(self, req: Request, data: FieldData) -> None:
         name = data.get("name").lower()
-        role = self._get_role(name) or KubernetesRole()
+        role = self.roles.get(name) or KubernetesRole()
         for field_name in ("bound_service_account_names", "bound_service_account_namespaces"):
             if data.present(field_name):
                 setattr(role, field_name, [v for v in data.get(field_name) if v])
@@ -311,9 +281,6 @@ class KubernetesBackend(Backend):
         role.token.update(data, LEGACY)
         _check_role(role)
         self.storage.put_json(f"role/{name}", role.to_json())
-
-    def _delete_role(self, req: Request, data: FieldData) -> None:
-        self.storage.delete(f"role/{data.get('name').lower()}")
 
     # -- login -----------------------------------------------------------------------------
 
@@ -327,7 +294,7 @@ class KubernetesBackend(Backend):
         config = self._config()
         if config is None:
             raise BadRequest("could not load backend configuration")
-        role = self._get_role(role_name)
+        role = self.roles.get(role_name)
         if role is None:
             raise BadRequest(f'invalid role name "{role_name}"')
         if not addr_allowed(req.remote_addr, role.token.bound_cidrs):
