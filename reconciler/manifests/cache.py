@@ -1,6 +1,8 @@
 """A content-addressed cache of per-file load results, so unchanged manifests are not re-parsed.
 
-Layout: `$XDG_CACHE_HOME/sealkeep/manifests/<namespace>/<aa>/<key>` (default `~/.cache`).
+Layout: `$XDG_CACHE_HOME/sealkeep/manifests/<namespace>/<pack>.pack` (default `~/.cache`):
+entries are looked up by `key` in packs (`reconciler.manifests.cache_pack`), as creating a
+file per entry costs seconds on a cold cache of ten thousand files.
 
 - `key` is the SHA-256 of the file's bytes (for an HCL policy file, of its stem and bytes:
   the policy is named after the file). Entries hold no file path: spans and diagnostics are
@@ -11,8 +13,10 @@ Layout: `$XDG_CACHE_HOME/sealkeep/manifests/<namespace>/<aa>/<key>` (default `~/
   Entries of any other namespace are never read, and their folders are removed on a write.
 - An entry's form is in `reconciler.manifests.cache_codec`; a corrupt, truncated or foreign
   entry is ignored (and rewritten).
-- Entries are written to a temporary file and renamed into place, so readers never see a
-  partial entry.
+- Packs are written to a temporary file and renamed into place, so readers never see a
+  partial one, and never change afterwards; a load that parsed files adds one pack, and
+  too many packs are merged into one, which drops what the merging load did not use once
+  the packs together exceed `ManifestCache.MAX_BYTES`.
 - The cache holds only what manifest files hold: the loader never decrypts, so a Secret
   contributes its `ENC[...]` ciphertext, exactly as committed to Git.
 - `SEALKEEP_NO_CACHE=1` turns the cache off; deleting the folder is always safe.
@@ -33,6 +37,15 @@ from pathlib import Path
 from typing import Protocol
 
 from reconciler.manifests.cache_codec import FORMAT, CorruptEntry, decode, encode, entry_key
+from reconciler.manifests.cache_pack import (
+    PACK_SUFFIX,
+    CorruptPack,
+    Pack,
+    decode_pack,
+    encode_pack,
+    pack_name,
+    write_atomically,
+)
 from reconciler.manifests.fileload import FileLoad, read_bytes
 
 __all__ = ["NO_CACHE_ENV", "ManifestCache", "cache_root", "entry_key", "namespace"]
@@ -76,41 +89,28 @@ def namespace(schemas_dir: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def write_atomically(target: str, data: bytes, suffix: str) -> None:
-    """Write `data` to `target + suffix`, then rename it to `target` (`suffix` must be unique
-    to the writer: the file is created exclusively)."""
-    temporary = f"{target}{suffix}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 class ManifestCache:
     """Per-file load results under one namespace folder; every failure is a cache miss.
 
+    `get` looks entries up in the packs on disk (read once, on the first lookup); `put`
+    collects new entries; `flush` writes them as one pack. When that would make more than
+    `MAX_PACKS` packs, `flush` merges them all into one (keeping only the entries this load
+    used if they all exceed `MAX_BYTES`) and removes the merged packs and any damaged one.
     `hits`, `misses` and `writes` count this instance's lookups and stored entries.
     """
+
+    MAX_PACKS = 8
+    MAX_BYTES = 64 << 20
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.hits = 0
         self.misses = 0
         self.writes = 0
-        # A cache that did not exist yet cannot hit: skip the lookups.
-        self._empty = not folder.is_dir()
-        self._folders: set[str] = set()
-        self._failed = False
-        self._token = f".{os.getpid()}.{os.urandom(6).hex()}"
+        self._packs: list[Pack] | None = None
+        self._damaged: list[str] = []
+        self._used: dict[str, bytes] = {}
+        self._new: dict[str, bytes] = {}
 
     @classmethod
     def open(
@@ -122,44 +122,82 @@ class ManifestCache:
             return None
         return cls(cache_root(env) / namespace(schemas_dir))
 
-    def _path(self, key: str) -> str:
-        return os.path.join(self.folder, key[:2], key)
+    def packs(self) -> list[Pack]:
+        """The packs on disk, read on first use (damaged ones noted and skipped)."""
+        if self._packs is None:
+            self._packs = []
+            try:
+                names = sorted(n for n in os.listdir(self.folder) if n.endswith(PACK_SUFFIX))
+            except OSError:
+                names = []
+            for name in names:
+                try:
+                    self._packs.append(decode_pack(name, read_bytes(str(self.folder / name))))
+                except CorruptPack:
+                    self._damaged.append(name)
+                except OSError:
+                    continue  # removed meanwhile by another process's merge
+        return self._packs
 
     def get(self, key: str, rel: str, raw: bytes) -> FileLoad | None:
         """The cached result for `key`, read as file `rel` (whose bytes are `raw`), or None."""
-        if self._empty:
-            self.misses += 1
-            return None
-        try:
-            load = decode(read_bytes(self._path(key)), rel, raw)
-        except (OSError, CorruptEntry, UnicodeDecodeError):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return load
+        for pack in self.packs():
+            entry = pack.entry(key)
+            if entry is None:
+                continue
+            try:
+                load = decode(entry, rel, raw)
+            except (CorruptEntry, UnicodeDecodeError):
+                continue
+            self.hits += 1
+            self._used[key] = entry
+            return load
+        self.misses += 1
+        return None
 
     def put(self, key: str, rel: str, load: FileLoad) -> None:
-        """Store `load` under `key`, atomically; silently gives up once a write fails."""
-        if self._failed:
-            return
+        """Keep `load` to be stored under `key` by the next `flush`."""
         try:
-            entry = encode(load, rel)
+            self._new[key] = encode(load, rel)
         except (CorruptEntry, ValueError):
             return
-        try:
-            self._write(key, entry)
-        except OSError:
-            self._failed = True
 
-    def _write(self, key: str, entry: bytes) -> None:
-        folder = os.path.join(self.folder, key[:2])
-        if folder not in self._folders:
-            if not self.folder.is_dir():
-                self._remove_other_namespaces()
-            os.makedirs(folder, exist_ok=True)
-            self._folders.add(folder)
-        self.writes += 1
-        write_atomically(os.path.join(folder, key), entry, f"{self._token}.{self.writes}.tmp")
+    def flush(self) -> None:
+        """Write the new entries as one pack (merging packs when there are too many);
+        silently gives up when the folder cannot be written."""
+        packs = self.packs()
+        merge = len(packs) + 1 > self.MAX_PACKS
+        if not self._new and not merge and not self._damaged:
+            return
+        try:
+            self._write(packs if merge else [])
+        except OSError:
+            return
+        self._new.clear()
+
+    def _write(self, merged: list[Pack]) -> None:
+        entries: dict[str, bytes] = {}
+        if merged:
+            for pack in merged:
+                entries.update(pack.entries())
+            entries = _within(entries, self._used, self.MAX_BYTES)
+        entries.update(self._new)
+        if not self.folder.is_dir():
+            self._remove_other_namespaces()
+            self.folder.mkdir(parents=True, exist_ok=True)
+        written = None
+        if entries:
+            data = encode_pack(entries)
+            written = pack_name(data)
+            suffix = f".{os.getpid()}.{os.urandom(6).hex()}.tmp"
+            write_atomically(str(self.folder / written), data, suffix)
+            self.writes += len(self._new)
+        stale = {p.name for p in merged} | set(self._damaged)
+        stale.discard(written)  # a damaged pack may have had the name of the one just written
+        for name in sorted(stale):
+            with contextlib.suppress(OSError):
+                os.unlink(self.folder / name)
+        self._damaged.clear()
 
     def _remove_other_namespaces(self) -> None:
         """Drop entries no version of this code can read again (schemas or code changed)."""
@@ -169,3 +207,10 @@ class ManifestCache:
         for other in parent.iterdir():
             if other.is_dir() and other.name != self.folder.name and len(other.name) == 32:
                 shutil.rmtree(other, ignore_errors=True)
+
+
+def _within(entries: dict[str, bytes], used: Mapping[str, bytes], limit: int) -> dict[str, bytes]:
+    """`entries` if they fit in `limit` bytes, else those this load used."""
+    if sum(len(data) for data in entries.values()) <= limit:
+        return entries
+    return {key: data for key, data in entries.items() if key in used}

@@ -161,6 +161,8 @@ def _load(root: Path, files: Iterable[Path] | None) -> LoadResult:
     cache = ManifestCache.open(schemas.directory)
     for rel, form in candidates(root, config, files, out.diagnostics).items():
         out.add(_load_file(base, rel, form, schemas, cache))
+    if cache is not None:
+        cache.flush()
     out.diagnostics.extend(reference_problems(out.loaded, out.catalog, config.policies_dir))
     diagnostics = sort_diagnostics(out.diagnostics)
     if has_errors(diagnostics):

@@ -12,8 +12,9 @@ import hvac
 import pytest
 
 from reconciler.manifests import LoadResult, Policy, load_repo
-from reconciler.manifests.cache import NO_CACHE_ENV, cache_root, namespace
+from reconciler.manifests.cache import NO_CACHE_ENV, ManifestCache, cache_root, namespace
 from reconciler.manifests.cache_codec import MAGIC, encode, entry_key
+from reconciler.manifests.cache_pack import PACK_MAGIC, CorruptPack, decode_pack, encode_pack
 from reconciler.manifests.fileload import load_yaml_text
 from reconciler.manifests.schema import load_schemas, schemas_dir
 from tests.reconciler.manifests.conftest import (
@@ -37,8 +38,19 @@ def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache_root()
 
 
-def _entries(folder: Path) -> dict[Path, bytes]:
+def _files(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _stored(folder: Path) -> dict[str, bytes]:
+    """Every entry in the cache's readable packs, by key."""
+    found: dict[str, bytes] = {}
+    for path, data in _files(folder).items():
+        try:
+            found.update(decode_pack(path.name, data).entries())
+        except CorruptPack:
+            continue
+    return found
 
 
 def _policy(name: str, path: str = "secret/data/*", extra: str = "") -> str:
@@ -62,11 +74,11 @@ def _skip_without_parser(case: Path) -> None:
 def test_warm_load_equals_cold_load(case: Path, cache_home: Path) -> None:
     _skip_without_parser(case)
     cold = load_repo(case)
-    written = _entries(cache_home)
-    assert written, "the cold load stored nothing"
+    written = _files(cache_home)
+    assert _stored(cache_home), "the cold load stored nothing"
     warm = load_repo(case)
     _assert_same(cold, warm)
-    assert _entries(cache_home) == written  # nothing re-parsed, nothing rewritten
+    assert _files(cache_home) == written  # nothing re-parsed, nothing written
     expected = case / "expected.txt"
     if expected.is_file():
         lines = expected.read_text(encoding="utf-8").splitlines()
@@ -78,11 +90,12 @@ def test_warm_load_reads_the_entry_for_the_file_bytes(
 ) -> None:
     root = write_repo({"one.yaml": _policy("one")})
     load_repo(root)
-    raw = (root / "one.yaml").read_bytes()
-    (entry,) = [p for p in _entries(cache_home) if p.name == entry_key("yaml", "one.yaml", raw)]
+    key = entry_key("yaml", "one.yaml", (root / "one.yaml").read_bytes())
+    (pack,) = _files(cache_home)
+    assert list(_stored(cache_home)) == [key]
     # Stand another file's (valid) result in for this content: a warm load must return it.
     other = load_yaml_text(_policy("other"), "one.yaml", load_schemas())
-    entry.write_bytes(encode(other, "one.yaml"))
+    pack.write_bytes(encode_pack({key: encode(other, "one.yaml")}))
     desired = load_repo(root).desired
     assert desired is not None
     assert [str(key) for key in desired.objects] == ["Policy/other"]
@@ -91,16 +104,19 @@ def test_warm_load_reads_the_entry_for_the_file_bytes(
 def test_an_edited_file_is_parsed_again(write_repo: WriteFiles, cache_home: Path) -> None:
     root = write_repo({"a.yaml": _policy("a"), "b.yaml": _policy("b")})
     load_repo(root)
-    before = _entries(cache_home)
+    before = _files(cache_home)
+    keys = set(_stored(cache_home))
     (root / "b.yaml").write_text(_policy("b", path="kv/data/*"), encoding="utf-8")
     result = load_repo(root)
     assert result.desired is not None
     policy = result.desired.get("Policy", "b")
     assert isinstance(policy, Policy)
     assert policy.rules[0].path == "kv/data/*"
-    after = _entries(cache_home)
-    assert len(after) == len(before) + 1
+    after = _files(cache_home)
+    assert len(after) == len(before) + 1  # one new pack, holding the edited file alone
     assert all(after[p] == data for p, data in before.items())
+    new_key = entry_key("yaml", "b.yaml", (root / "b.yaml").read_bytes())
+    assert set(_stored(cache_home)) == keys | {new_key}
 
 
 def test_an_edit_that_breaks_a_file_reports_it_on_a_warm_cache(
@@ -116,9 +132,11 @@ def test_an_edit_that_breaks_a_file_reports_it_on_a_warm_cache(
     assert load_repo(root) == warm
 
 
-def _digest_ok_but_wrong_shape() -> bytes:
+def _digest_ok_but_wrong_shape(data: bytes) -> bytes:
     payload = marshal.dumps((1, "not", "an", "entry"))
-    return MAGIC + hashlib.blake2b(payload, digest_size=16).digest() + payload
+    entry = MAGIC + hashlib.blake2b(payload, digest_size=16).digest() + payload
+    keys = decode_pack("pack", data).entries()
+    return encode_pack(dict.fromkeys(keys, entry))
 
 
 CORRUPTIONS = {
@@ -126,13 +144,14 @@ CORRUPTIONS = {
     "empty": lambda data: b"",
     "truncated": lambda data: data[: len(data) // 2],
     "flipped-byte": lambda data: data[:-1] + bytes([data[-1] ^ 0x01]),
-    "other-format": lambda data: data.replace(MAGIC, b"XXXX", 1),
-    "valid-digest-wrong-shape": lambda data: _digest_ok_but_wrong_shape(),
+    "flipped-index": lambda data: data[:30] + bytes([data[30] ^ 0x01]) + data[31:],
+    "other-format": lambda data: data.replace(PACK_MAGIC, b"XXXX", 1),
+    "valid-digest-wrong-shape": _digest_ok_but_wrong_shape,
 }
 
 
 @pytest.mark.parametrize("how", sorted(CORRUPTIONS))
-def test_a_corrupt_entry_is_ignored_and_rewritten(
+def test_a_corrupt_cache_is_ignored_and_repaired(
     how: str, cache_home: Path, write_repo: WriteFiles
 ) -> None:
     case = CASES / "positive" / "full-repo"
@@ -140,11 +159,45 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(
     shutil.copytree(case, root, dirs_exist_ok=True)
     _skip_without_parser(case)
     cold = load_repo(root)
-    good = _entries(cache_home)
-    for path, data in good.items():
+    keys = set(_stored(cache_home))
+    for path, data in _files(cache_home).items():
         path.write_bytes(CORRUPTIONS[how](data))
     _assert_same(cold, load_repo(root))
-    assert _entries(cache_home) == good
+    repaired = _files(cache_home)
+    assert set(_stored(cache_home)) >= keys
+    _assert_same(cold, load_repo(root))
+    assert _files(cache_home) == repaired  # nothing left to parse again
+
+
+def test_a_damaged_pack_is_removed(write_repo: WriteFiles, cache_home: Path) -> None:
+    root = write_repo({"a.yaml": _policy("a")})
+    load_repo(root)
+    (pack,) = _files(cache_home)
+    junk = pack.with_name("junk.pack")
+    junk.write_bytes(b"damaged")
+    assert load_repo(root).ok
+    assert list(_files(cache_home)) == [pack]
+
+
+def test_packs_are_merged_when_there_are_too_many(
+    write_repo: WriteFiles, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ManifestCache, "MAX_PACKS", 3)
+    root = write_repo({"a.yaml": _policy("a"), "b.yaml": _policy("b")})
+    for round_ in range(6):
+        (root / "b.yaml").write_text(_policy("b", path=f"kv{round_}/*"), encoding="utf-8")
+        result = load_repo(root)
+        assert result.desired is not None
+        policy = result.desired.get("Policy", "b")
+        assert isinstance(policy, Policy) and policy.rules[0].path == f"kv{round_}/*"
+        assert len(_files(cache_home)) <= 3
+    assert len(_stored(cache_home)) == 1 + 6  # every version, until MAX_BYTES is exceeded
+    monkeypatch.setattr(ManifestCache, "MAX_BYTES", 1)
+    for round_ in range(3):
+        (root / "b.yaml").write_text(_policy("b", path=f"again{round_}/*"), encoding="utf-8")
+        assert load_repo(root).ok
+    # Merging now keeps only what the merging load used: a.yaml and the new b.yaml.
+    assert len(_stored(cache_home)) < 1 + 6
 
 
 def test_identical_files_share_an_entry_and_keep_their_own_paths(
@@ -158,7 +211,7 @@ def test_identical_files_share_an_entry_and_keep_their_own_paths(
         "b/p.yaml:9:3: Policy/same: spec.colour: unknown field",
     ]
     assert [str(d) for d in load_repo(root).diagnostics] == expected
-    assert len(_entries(cache_home)) == 1
+    assert len(_stored(cache_home)) == 1
     assert [str(d) for d in load_repo(root).diagnostics] == expected
 
 
@@ -169,7 +222,7 @@ def test_hcl_entries_depend_on_the_file_name(write_repo: WriteFiles, cache_home:
     assert cold.desired is not None
     names = sorted(p.name for p in cold.desired.of_kind(Policy))
     assert names == ["one", "two"]
-    assert len(_entries(cache_home)) == 2
+    assert len(_stored(cache_home)) == 2
     _assert_same(cold, load_repo(root))
 
 
@@ -196,7 +249,7 @@ def test_a_file_that_is_not_utf8_is_reported_and_not_cached(
     for _ in range(2):
         result = load_repo(root)
         assert [str(d) for d in result.diagnostics] == ["bad.yaml:1:1: cannot read: not UTF-8 text"]
-    assert len(_entries(cache_home)) == 1
+    assert len(_stored(cache_home)) == 1
 
 
 def test_no_cache_variable_turns_the_cache_off(
@@ -235,7 +288,7 @@ def test_namespace_changes_with_the_schemas(tmp_path: Path) -> None:
 def test_entries_of_other_namespaces_are_removed_on_write(
     write_repo: WriteFiles, cache_home: Path
 ) -> None:
-    stale = cache_home / ("0" * 32) / "ab" / "old-entry"
+    stale = cache_home / ("0" * 32) / "old.pack"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from an older schema")
     load_repo(write_repo({"a.yaml": _policy("a")}))
@@ -252,8 +305,7 @@ def test_cache_never_holds_a_decrypted_value(
     assert not reconcile.plan().has_changes
     secret_file = repo.root / "manifests" / "secrets" / f"{unique}-api.yaml"
     key = entry_key("yaml", "manifests/secrets/x.yaml", secret_file.read_bytes())
-    stored = _entries(cache_home)
-    assert any(p.name == key for p in stored), "the Secret file was not cached"
-    blob = b"".join(stored.values())
+    assert key in _stored(cache_home), "the Secret file was not cached"
+    blob = b"".join(_files(cache_home).values())
     assert b"ENC[AES256_GCM," in blob
     assert f"hunter2-{unique}".encode() not in blob
