@@ -46,7 +46,7 @@ from reconciler.manifests.cache_pack import (
     pack_name,
     write_atomically,
 )
-from reconciler.manifests.fileload import FileLoad, read_bytes
+from reconciler.manifests.fileload import FileLoad
 
 __all__ = ["NO_CACHE_ENV", "ManifestCache", "cache_root", "entry_key", "namespace"]
 
@@ -132,7 +132,7 @@ class ManifestCache:
                 names = []
             for name in names:
                 try:
-                    self._packs.append(decode_pack(name, read_bytes(str(self.folder / name))))
+                    self._packs.append(decode_pack(name, (self.folder / name).read_bytes()))
                 except CorruptPack:
                     self._damaged.append(name)
                 except OSError:
