@@ -32,6 +32,7 @@ import marshal
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -39,6 +40,7 @@ from typing import Protocol
 from reconciler.manifests.cache_codec import FORMAT, CorruptEntry, decode, encode, entry_key
 from reconciler.manifests.cache_pack import (
     PACK_SUFFIX,
+    Blob,
     CorruptPack,
     Pack,
     decode_pack,
@@ -109,8 +111,8 @@ class ManifestCache:
         self.writes = 0
         self._packs: list[Pack] | None = None
         self._damaged: list[str] = []
-        self._used: dict[str, bytes] = {}
-        self._new: dict[str, bytes] = {}
+        self._used: dict[str, Blob] = {}
+        self._new: dict[str, Blob] = {}
 
     @classmethod
     def open(
@@ -176,11 +178,14 @@ class ManifestCache:
         self._new.clear()
 
     def _write(self, merged: list[Pack]) -> None:
-        entries: dict[str, bytes] = {}
+        entries: dict[str, Blob] = {}
         if merged:
             for pack in merged:
                 entries.update(pack.entries())
+            # Entries this load decoded are known good: they win over any damaged copy.
+            entries.update(self._used)
             entries = _within(entries, self._used, self.MAX_BYTES)
+            _remove_leftovers(self.folder)
         entries.update(self._new)
         if not self.folder.is_dir():
             self._remove_other_namespaces()
@@ -209,8 +214,17 @@ class ManifestCache:
                 shutil.rmtree(other, ignore_errors=True)
 
 
-def _within(entries: dict[str, bytes], used: Mapping[str, bytes], limit: int) -> dict[str, bytes]:
+def _within(entries: dict[str, Blob], used: Mapping[str, Blob], limit: int) -> dict[str, Blob]:
     """`entries` if they fit in `limit` bytes, else those this load used."""
     if sum(len(data) for data in entries.values()) <= limit:
         return entries
     return {key: data for key, data in entries.items() if key in used}
+
+
+def _remove_leftovers(folder: Path, age: float = 3600.0) -> None:
+    """Remove temporary files an interrupted writer left behind over an hour ago."""
+    now = time.time()
+    for path in folder.glob("*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime > age:
+                path.unlink()

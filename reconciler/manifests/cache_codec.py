@@ -138,7 +138,7 @@ def _decode_loaded(fields: tuple[object, ...], rel: str, raw: bytes) -> Loaded:
     return Loaded(build_manifest(value), doc, Span(rel, _int(line), _int(column)))
 
 
-def decode(entry: bytes, rel: str, raw: bytes) -> FileLoad:
+def decode(entry: bytes | memoryview, rel: str, raw: bytes) -> FileLoad:
     """The FileLoad of an entry, spans placed in `rel`; raises CorruptEntry."""
     payload = entry[_HEADER:]
     digest = hashlib.blake2b(payload, digest_size=_DIGEST).digest()

@@ -27,20 +27,24 @@ _DIGEST = 16
 _HEADER = len(PACK_MAGIC) + _LENGTH.size + _DIGEST
 
 
+Blob = bytes | memoryview
+"""Entry bytes: a view into a pack read from disk (no copy), or freshly encoded bytes."""
+
+
 class CorruptPack(Exception):
     """A pack whose header or index cannot be read; it is ignored and later removed."""
 
 
 @dataclass(frozen=True)
 class Pack:
-    """One pack read from disk: its entries by key (`entry` slices them out)."""
+    """One pack read from disk: its entries by key (`entry` gives a view, never a copy)."""
 
     name: str
-    data: bytes
+    data: memoryview
     index: Mapping[str, tuple[int, int]]
     base: int
 
-    def entry(self, key: str) -> bytes | None:
+    def entry(self, key: str) -> Blob | None:
         """The bytes stored under `key`, or None (a damaged index gives damaged bytes, which
         the entry's own digest rejects)."""
         where = self.index.get(key)
@@ -50,9 +54,9 @@ class Pack:
         start = self.base + offset
         return self.data[start : start + length]
 
-    def entries(self) -> dict[str, bytes]:
+    def entries(self) -> dict[str, Blob]:
         """Every entry, by key."""
-        found = {}
+        found: dict[str, Blob] = {}
         for key in self.index:
             data = self.entry(key)
             if data is not None:
@@ -60,7 +64,7 @@ class Pack:
         return found
 
 
-def encode_pack(entries: Mapping[str, bytes]) -> bytes:
+def encode_pack(entries: Mapping[str, Blob]) -> bytes:
     """A pack holding `entries` (key -> entry bytes)."""
     index: dict[str, tuple[int, int]] = {}
     offset = 0
@@ -86,7 +90,7 @@ def decode_pack(name: str, data: bytes) -> Pack:
         raise CorruptPack(f"{name}: {exc}") from None
     if not isinstance(index, dict):
         raise CorruptPack(f"{name}: index is not a mapping")
-    return Pack(name, data, index, _HEADER + size)
+    return Pack(name, memoryview(data), index, _HEADER + size)
 
 
 def write_atomically(target: str, data: bytes, suffix: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import shutil
 from pathlib import Path
 
@@ -309,3 +310,20 @@ def test_cache_never_holds_a_decrypted_value(
     blob = b"".join(_files(cache_home).values())
     assert b"ENC[AES256_GCM," in blob
     assert f"hunter2-{unique}".encode() not in blob
+
+
+def test_a_merge_removes_old_leftover_temporary_files(
+    write_repo: WriteFiles, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_repo({"a.yaml": _policy("a")})
+    load_repo(root)
+    (pack,) = _files(cache_home)
+    old, recent = pack.with_name("x.pack.1.ab.tmp"), pack.with_name("y.pack.2.cd.tmp")
+    for leftover in (old, recent):
+        leftover.write_bytes(b"interrupted")
+    os.utime(old, (0, 0))
+    monkeypatch.setattr(ManifestCache, "MAX_PACKS", 1)
+    (root / "a.yaml").write_text(_policy("a", path="kv/*"), encoding="utf-8")
+    assert load_repo(root).ok
+    assert not old.exists() and recent.exists()
+    assert len(_stored(cache_home)) == 2
