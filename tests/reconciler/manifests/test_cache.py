@@ -279,6 +279,7 @@ def test_cache_follows_xdg_cache_home_else_home(monkeypatch: pytest.MonkeyPatch)
 def test_namespace_changes_with_the_schemas(tmp_path: Path) -> None:
     copy = tmp_path / "schemas"
     shutil.copytree(schemas_dir(), copy)
+    namespace.cache_clear()
     assert namespace(copy) == namespace(schemas_dir())
     schema = next(copy.glob("*.schema.json"))
     schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
