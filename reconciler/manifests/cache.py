@@ -164,6 +164,10 @@ class ManifestCache:
         except (CorruptEntry, ValueError):
             return
 
+    def store(self, key: str, entry: Blob) -> None:
+        """Keep an already encoded entry to be stored under `key` by the next `flush`."""
+        self._new[key] = entry
+
     def flush(self) -> None:
         """Write the new entries as one pack (merging packs when there are too many);
         silently gives up when the folder cannot be written."""

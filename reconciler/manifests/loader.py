@@ -17,16 +17,11 @@ from typing import TypeVar
 
 from reconciler.manifests import kinds as k
 from reconciler.manifests.cache import ManifestCache, entry_key
+from reconciler.manifests.cache_codec import CorruptEntry, decode
 from reconciler.manifests.config import RepoConfig, load_config
 from reconciler.manifests.diagnostics import Diagnostic, has_errors, sort_diagnostics
-from reconciler.manifests.fileload import (
-    FileLoad,
-    decode_text,
-    load_hcl_text,
-    load_yaml_text,
-    read_bytes,
-    unreadable,
-)
+from reconciler.manifests.fileload import FileLoad, read_bytes, unreadable
+from reconciler.manifests.parallel import Job, encoded_in_workers, parse
 from reconciler.manifests.references import Catalog, Loaded, reference_problems
 from reconciler.manifests.schema import SchemaSet, load_schemas
 from reconciler.manifests.source import Span
@@ -107,27 +102,53 @@ class _Collector:
         self.loaded.extend(load.loaded)
 
 
-def _load_file(
-    base: str, rel: str, form: Form, schemas: SchemaSet, cache: ManifestCache | None
-) -> FileLoad:
-    """One file's results: read its bytes once, then the cache, else parse and check."""
+def _read(base: str, rel: str) -> bytes | FileLoad:
+    """A file's bytes, or the FileLoad reporting that it cannot be read."""
     try:
-        raw = read_bytes(os.path.join(base, rel))
+        return read_bytes(os.path.join(base, rel))
     except OSError as exc:
         return unreadable(rel, exc)
-    key = entry_key(form, rel, raw) if cache is not None else ""
-    if cache is not None:
-        hit = cache.get(key, rel, raw)
-        if hit is not None:
-            return hit
+
+
+def _decoded(entry: bytes | None, job: Job) -> FileLoad | None:
+    """A worker's entry for `job`, decoded as a cache hit is; None when there is none."""
+    if entry is None:
+        return None
     try:
-        text = decode_text(raw)
-    except UnicodeDecodeError as exc:
-        return unreadable(rel, exc)
-    load = load_hcl_text(text, rel) if form == "hcl" else load_yaml_text(text, rel, schemas)
-    if cache is not None:
-        cache.put(key, rel, load)
-    return load
+        return decode(entry, job.rel, job.raw)
+    except CorruptEntry:
+        return None
+
+
+def _load_files(
+    base: str, found: Mapping[str, Form], schemas: SchemaSet, cache: ManifestCache | None
+) -> dict[str, FileLoad]:
+    """Every file's results: its bytes read once, then the cache, else parsed (by worker
+    processes when there are many), new results stored in the cache."""
+    results: dict[str, FileLoad] = {}
+    jobs: list[Job] = []
+    for rel, form in found.items():
+        raw = _read(base, rel)
+        if isinstance(raw, FileLoad):
+            results[rel] = raw
+            continue
+        key = entry_key(form, rel, raw) if cache is not None else ""
+        hit = cache.get(key, rel, raw) if cache is not None else None
+        if hit is None:
+            jobs.append(Job(rel, form, raw, key))
+        else:
+            results[rel] = hit
+    encoded = encoded_in_workers(jobs)
+    for job, entry in zip(jobs, encoded or (None for _ in jobs), strict=True):
+        load = _decoded(entry, job)
+        if load is None:
+            load = parse(job, schemas)
+            if cache is not None:
+                cache.put(job.key, job.rel, load)
+        elif cache is not None:
+            cache.store(job.key, entry)
+        results[job.rel] = load
+    return results
 
 
 @contextmanager
@@ -159,8 +180,10 @@ def _load(root: Path, files: Iterable[Path] | None) -> LoadResult:
     out = _Collector(diagnostics=list(config_problems))
     base = str(root)
     cache = ManifestCache.open(schemas.directory)
-    for rel, form in candidates(root, config, files, out.diagnostics).items():
-        out.add(_load_file(base, rel, form, schemas, cache))
+    found = candidates(root, config, files, out.diagnostics)
+    results = _load_files(base, found, schemas, cache)
+    for rel in found:
+        out.add(results[rel])
     if cache is not None:
         cache.flush()
     out.diagnostics.extend(reference_problems(out.loaded, out.catalog, config.policies_dir))

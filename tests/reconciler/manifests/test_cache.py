@@ -12,7 +12,7 @@ from pathlib import Path
 import hvac
 import pytest
 
-from reconciler.manifests import LoadResult, Policy, load_repo
+from reconciler.manifests import LoadResult, Policy, load_repo, parallel
 from reconciler.manifests.cache import NO_CACHE_ENV, ManifestCache, cache_root, namespace
 from reconciler.manifests.cache_codec import MAGIC, encode, entry_key
 from reconciler.manifests.cache_pack import PACK_MAGIC, CorruptPack, decode_pack, encode_pack
@@ -242,7 +242,7 @@ def test_crlf_files_read_as_before(write_repo: WriteFiles, cache_home: Path) -> 
     _assert_same(cold, load_repo(root))
 
 
-def test_a_file_that_is_not_utf8_is_reported_and_not_cached(
+def test_a_file_that_is_not_utf8_is_reported_cold_and_warm(
     write_repo: WriteFiles, cache_home: Path
 ) -> None:
     root = write_repo({"good.yaml": _policy("good")})
@@ -250,7 +250,7 @@ def test_a_file_that_is_not_utf8_is_reported_and_not_cached(
     for _ in range(2):
         result = load_repo(root)
         assert [str(d) for d in result.diagnostics] == ["bad.yaml:1:1: cannot read: not UTF-8 text"]
-    assert len(_stored(cache_home)) == 1
+    assert len(_stored(cache_home)) == 2
 
 
 def test_no_cache_variable_turns_the_cache_off(
@@ -328,3 +328,33 @@ def test_a_merge_removes_old_leftover_temporary_files(
     assert load_repo(root).ok
     assert not old.exists() and recent.exists()
     assert len(_stored(cache_home)) == 2
+
+
+def _many_files(count: int) -> dict[str, str]:
+    files = {f"p/{i:03}.yaml": _policy(f"p{i}") for i in range(count)}
+    files["p/007.yaml"] = _policy("p7", extra="  colour: blue\n")
+    files["p/008.yaml"] = _policy("p9")  # a duplicate of p/009.yaml
+    files["p/010.yaml"] = "kind: [unclosed\n"
+    files["policies/h1.hcl"] = 'path "secret/*" {\n  capabilities = ["read"]\n}\n'
+    files["policies/h2.hcl"] = 'path "secret/*" {\n  capabilities = \n'
+    return files
+
+
+def test_parsing_in_worker_processes_gives_the_serial_results(
+    write_repo: WriteFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not parallel.can_fork():
+        pytest.skip("this process cannot fork workers")
+    root = write_repo(_many_files(40))
+    (root / "p" / "bad.yaml").write_bytes(b"\xff\xfe")
+    monkeypatch.setenv(NO_CACHE_ENV, "1")
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 10**9)
+    serial = load_repo(root)
+    assert len(serial.diagnostics) >= 5
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 8)
+    jobs = [parallel.Job("p/000.yaml", "yaml", (root / "p/000.yaml").read_bytes(), "")] * 8
+    assert parallel.encoded_in_workers(jobs) is not None
+    _assert_same(serial, load_repo(root))
+    monkeypatch.delenv(NO_CACHE_ENV)
+    _assert_same(serial, load_repo(root))  # cold: the workers' entries fill the cache
+    _assert_same(serial, load_repo(root))  # warm
