@@ -67,7 +67,8 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path:
 
 
 class _Digest(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes, /) -> None:
+        """Feed `data` to the hash."""
 
 
 def _hash_tree(digest: _Digest, folder: Path, pattern: str) -> None:

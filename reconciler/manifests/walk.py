@@ -36,6 +36,7 @@ class _Classifier:
         self.folders = [PurePosixPath(f).parts for f in config.manifests]
 
     def classify(self, rel: str) -> Form | None:
+        """The form of the file at `rel` (relative POSIX path), or None."""
         parts = tuple(rel.split("/"))
         if rel == CONFIG_FILE or any(part.startswith(".") for part in parts):
             return None

@@ -146,7 +146,7 @@ CORRUPTIONS = {
     "truncated": lambda data: data[: len(data) // 2],
     "flipped-byte": lambda data: data[:-1] + bytes([data[-1] ^ 0x01]),
     "flipped-index": lambda data: data[:30] + bytes([data[30] ^ 0x01]) + data[31:],
-    "other-format": lambda data: data.replace(PACK_MAGIC, b"XXXX", 1),
+    "other-format": lambda data: data.replace(PACK_MAGIC, b"SKMQ", 1),
     "valid-digest-wrong-shape": _digest_ok_but_wrong_shape,
 }
 
