@@ -36,7 +36,8 @@ class PausableProxy:
 
     def pause(self) -> None:
         """Refuse new connections and cut the forwarded ones."""
-        listener, self._listener = self._listener, None
+        with self._lock:
+            listener, self._listener = self._listener, None
         if listener is not None:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
@@ -63,6 +64,11 @@ class PausableProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                # Paused while this connection was being set up: it must not survive the pause.
+                if self._listener is not listener:
+                    client.close()
+                    upstream.close()
+                    return
                 self._sockets.extend([client, upstream])
             for src, dst in ((client, upstream), (upstream, client)):
                 threading.Thread(target=_pipe, args=(src, dst), daemon=True).start()
