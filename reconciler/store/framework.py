@@ -272,6 +272,7 @@ class Backend(ABC):
     def __init__(self, ctx: MountContext) -> None:
         self.ctx = ctx
         self.storage = ctx.storage
+        self._last_match: tuple[str | None, tuple[PathSpec, dict[str, str]] | None] = (None, None)
         self._specs = self.paths()
 
     @abstractmethod
@@ -281,13 +282,22 @@ class Backend(ABC):
     # -- routing ---------------------------------------------------------------------------
 
     def match(self, rel_path: str) -> tuple[PathSpec, dict[str, str]] | None:
-        """The first spec whose pattern fully matches, and its path parameters."""
+        """The first spec whose pattern fully matches, and its path parameters.
+
+        One request asks up to four times (unauthenticated? exists? sudo? dispatch) for the
+        same path, so the last answer is kept: one tuple, replaced whole, safe across threads.
+        """
+        last_path, last_result = self._last_match
+        if last_path == rel_path:
+            return None if last_result is None else (last_result[0], dict(last_result[1]))
+        result: tuple[PathSpec, dict[str, str]] | None = None
         for spec in self._specs:
             found = spec.regex.fullmatch(rel_path)
             if found:
-                params = {k: v for k, v in found.groupdict().items() if v is not None}
-                return spec, params
-        return None
+                result = spec, {k: v for k, v in found.groupdict().items() if v is not None}
+                break
+        self._last_match = (rel_path, result)
+        return result
 
     def is_unauthenticated(self, rel_path: str) -> bool:
         """True for login-style paths that need no token."""
