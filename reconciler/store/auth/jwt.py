@@ -28,7 +28,12 @@ from reconciler.store.auth.jwt_keys import (
     verify_signature,
 )
 from reconciler.store.auth.role_table import RoleTable
-from reconciler.store.auth.token_fields import TokenParams, login_display_name, token_fields
+from reconciler.store.auth.token_fields import (
+    TokenParams,
+    TokenRoleRecord,
+    login_display_name,
+    token_fields,
+)
 from reconciler.store.errors import BadRequest, InternalError, NotFound, PermissionDenied
 from reconciler.store.framework import Backend, Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Auth, Operation, Request, Response
@@ -187,7 +192,7 @@ class JWTConfig:
 
 
 @dataclass
-class JWTRole:
+class JWTRole(TokenRoleRecord):
     """A JWT role. Durations are seconds; `bound_claims` values are a string or a list."""
 
     role_type: str = "oidc"
@@ -207,23 +212,6 @@ class JWTRole:
     expiration_leeway: int = 150
     not_before_leeway: int = 150
     token: TokenParams = field(default_factory=TokenParams)
-
-    def to_json(self) -> dict[str, Any]:
-        """The stored form."""
-        return {"v": FORMAT_VERSION, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> JWTRole:
-        """Decode the stored form."""
-        fields = {k: v for k, v in doc.items() if k != "v"}
-        fields["token"] = TokenParams.from_json(fields.get("token"))
-        return cls(**fields)
-
-    def render(self) -> dict[str, Any]:
-        """The read-response `data`."""
-        out = asdict(self)
-        del out["token"]
-        return {**out, **self.token.render()}
 
     def leeways(self) -> tuple[int, int, int]:
         """(clock skew, expiration, not-before) leeways in effect, in seconds."""

@@ -27,7 +27,12 @@ from reconciler.store.auth.jwt_keys import (
     verify_signature,
 )
 from reconciler.store.auth.role_table import RoleTable
-from reconciler.store.auth.token_fields import TokenParams, login_display_name, token_fields
+from reconciler.store.auth.token_fields import (
+    TokenParams,
+    TokenRoleRecord,
+    login_display_name,
+    token_fields,
+)
 from reconciler.store.errors import BadRequest, InternalError, NotFound, PermissionDenied
 from reconciler.store.framework import Backend, Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Auth, Operation, Request, Response
@@ -83,7 +88,7 @@ class KubernetesConfig:
 
 
 @dataclass
-class KubernetesRole:
+class KubernetesRole(TokenRoleRecord):
     """A role: which service accounts (names, namespaces; `*` globs) get which token."""
 
     bound_service_account_names: list[str] = field(default_factory=list)
@@ -92,22 +97,9 @@ class KubernetesRole:
     alias_name_source: str = "serviceaccount_uid"
     token: TokenParams = field(default_factory=TokenParams)
 
-    def to_json(self) -> dict[str, Any]:
-        """The stored form."""
-        return {"v": FORMAT_VERSION, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> KubernetesRole:
-        """Decode the stored form."""
-        fields = {k: v for k, v in doc.items() if k != "v"}
-        fields["token"] = TokenParams.from_json(fields.get("token"))
-        return cls(**fields)
-
     def render(self) -> dict[str, Any]:
-        """The read-response `data`."""
-        out = asdict(self)
-        del out["token"]
-        return {**out, "bound_service_account_namespace_selector": "", **self.token.render()}
+        """The read-response `data` (with Vault's namespace selector, unsupported here)."""
+        return {"bound_service_account_namespace_selector": "", **super().render()}
 
     def binds(self, account: ServiceAccount) -> bool:
         """True when the account's name and namespace both match a bound pattern."""

@@ -166,3 +166,30 @@ _ATTR: dict[str, str] = {
     "token_num_uses": "num_uses",
     "token_type": "token_type",
 }
+
+
+class TokenRoleRecord:
+    """Mixin for a role dataclass with a `token: TokenParams` field (JWT, Kubernetes).
+
+    Gives the stored form (format version 1) and the read shape, where the token fields are
+    flattened next to the role's own fields as Vault returns them.
+    """
+
+    token: TokenParams
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"v": 1, **asdict(self)}  # type: ignore[call-overload]
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Any:
+        """Decode the stored form."""
+        fields = {k: v for k, v in doc.items() if k != "v"}
+        fields["token"] = TokenParams.from_json(fields.get("token"))
+        return cls(**fields)
+
+    def render(self) -> dict[str, Any]:
+        """The read-response `data`."""
+        out = asdict(self)  # type: ignore[call-overload]
+        del out["token"]
+        return {**out, **self.token.render()}
