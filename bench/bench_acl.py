@@ -14,12 +14,12 @@ import random
 import time
 from collections.abc import Callable
 
+from reconciler.store.acl.acl import ACL
+from reconciler.store.acl.entry import Entry
+from reconciler.store.acl.plus import Rank, plus_rank
 from reconciler.store.logical import Operation
-from reconciler.store.policy.acl import ACL
-from reconciler.store.policy.entry import Entry
-from reconciler.store.policy.model import Capability, Policy
-from reconciler.store.policy.parser import parse_policy
-from reconciler.store.policy.plus import Rank, plus_rank
+from reconciler.vocabulary.policy.model import Capability, Policy
+from reconciler.vocabulary.policy.parser import parse_policy
 
 CAPS = ["create", "read", "update", "patch", "delete", "list", "sudo"]
 OPS = [Operation.READ, Operation.LIST, Operation.UPDATE, Operation.CREATE, Operation.DELETE]

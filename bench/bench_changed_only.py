@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_reconcile import generate  # noqa: E402
-from reconciler.apply.runner import ApplyOptions, apply_plan  # noqa: E402
-from reconciler.plan.build import PlanContext, make_plan  # noqa: E402
+from reconciler.gitops.apply.runner import ApplyOptions, apply_plan  # noqa: E402
+from reconciler.gitops.plan.build import PlanContext, make_plan  # noqa: E402
 from tests.support.servers import init_and_unseal, start_sqlite_server  # noqa: E402
 
 

@@ -32,9 +32,10 @@ import hvac
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reconciler.apply.runner import ApplyOptions, apply_plan  # noqa: E402
-from reconciler.plan.build import PlanContext, load_checked, make_plan, plan_loaded  # noqa: E402
-from tests.reconciler.plan.repo import Repo, manifest  # noqa: E402
+from tests.gitops.plan.repo import Repo, manifest  # noqa: E402
+
+from reconciler.gitops.apply.runner import ApplyOptions, apply_plan  # noqa: E402
+from reconciler.gitops.plan.build import PlanContext, load_checked, make_plan, plan_loaded  # noqa: E402
 from tests.support.servers import init_and_unseal, start_sqlite_server  # noqa: E402
 
 FOLDER = 100

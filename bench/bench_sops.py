@@ -27,7 +27,7 @@ from typing import Any
 
 from pyrage import x25519
 
-from reconciler.sops import (
+from reconciler.gitops.sops import (
     CreationRule,
     SelectionRule,
     decrypt_file,

@@ -10,15 +10,6 @@ from pathlib import Path
 import click
 import hvac
 
-from reconciler.apply.lock import LockHeld
-from reconciler.apply.runner import ApplyOptions, ApplyResult, apply_plan
-from reconciler.apply.service import (
-    Safety,
-    client_for_plan,
-    fresh_plan,
-    resolve_root,
-    saved_plan_tree,
-)
 from reconciler.cli.errors import EXIT_OK, EXIT_USER, UserError
 from reconciler.cli.plan import (
     changed_only_option,
@@ -28,10 +19,19 @@ from reconciler.cli.plan import (
     state_mount_option,
     target_option,
 )
-from reconciler.manifests import load_config
-from reconciler.plan.build import PlanContext
-from reconciler.plan.model import Plan
-from reconciler.plan.planfile import load_plan
+from reconciler.gitops.apply.lock import LockHeld
+from reconciler.gitops.apply.runner import ApplyOptions, ApplyResult, apply_plan
+from reconciler.gitops.apply.service import (
+    Safety,
+    client_for_plan,
+    fresh_plan,
+    resolve_root,
+    saved_plan_tree,
+)
+from reconciler.gitops.manifests import load_config
+from reconciler.gitops.plan.build import PlanContext
+from reconciler.gitops.plan.model import Plan
+from reconciler.gitops.plan.planfile import load_plan
 
 MARKS = {"applied": "ok", "failed": "FAILED", "not applied": "skipped"}
 

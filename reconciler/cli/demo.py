@@ -11,7 +11,7 @@ from reconciler.cli.errors import UserError
 from reconciler.cli.plan import reconcile_errors
 from reconciler.demo.embedded import embedded_store
 from reconciler.demo.story import DemoError, run_story
-from reconciler.sops import SopsError
+from reconciler.gitops.sops import SopsError
 
 
 @click.command("demo")

@@ -10,9 +10,9 @@ import click
 
 from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
-from reconciler.manifests import load_config
-from reconciler.plan.build import PlanContext, open_target
-from reconciler.plan.drift import detect_drift
+from reconciler.gitops.manifests import load_config
+from reconciler.gitops.plan.build import PlanContext, open_target
+from reconciler.gitops.plan.drift import detect_drift
 
 
 @click.command("drift")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from reconciler.apply.history import read_history
 from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
-from reconciler.live.statestore import StateStore
-from reconciler.manifests import load_config
-from reconciler.plan.build import PlanContext, open_target
+from reconciler.gitops.apply.history import read_history
+from reconciler.gitops.live.statestore import StateStore
+from reconciler.gitops.manifests import load_config
+from reconciler.gitops.plan.build import PlanContext, open_target
 
 
 @click.command("history")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from reconciler.apply.adopt import AdoptError, ImportRequest, import_objects
 from reconciler.cli.errors import UserError
 from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
-from reconciler.plan.build import PlanContext, load_checked, open_target
+from reconciler.gitops.apply.adopt import AdoptError, ImportRequest, import_objects
+from reconciler.gitops.plan.build import PlanContext, load_checked, open_target
 
 
 @click.command("import")

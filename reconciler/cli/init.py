@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.errors import UserError
-from reconciler.scaffold import ScaffoldError, init_repo
+from reconciler.gitops.scaffold import ScaffoldError, init_repo
 
 
 @click.command("init")

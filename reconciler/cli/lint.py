@@ -1,4 +1,4 @@
-"""`sealkeep lint` and `sealkeep check-secrets`: parse options, call `reconciler.lint`, render.
+"""`sealkeep lint` and `sealkeep check-secrets`: parse options, call the lint library, render.
 
 Exit codes: 0 no error-severity finding (warnings allowed), 1 errors found or bad input
 (raised as UserError, so the status survives however the command is run).
@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.errors import UserError
-from reconciler.gitsource import GitSourceError
-from reconciler.lint import (
+from reconciler.gitops.gitsource import GitSourceError
+from reconciler.gitops.lint import (
     FORMATS,
     HistoryScope,
     LintFormat,

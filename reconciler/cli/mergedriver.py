@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 from reconciler.cli.errors import UserError
-from reconciler.gitsource import GitSourceError
-from reconciler.mergedriver import DEFAULT_PATTERNS, MergeConflict, install, merge_files
-from reconciler.sops import SopsError
+from reconciler.gitops.gitsource import GitSourceError
+from reconciler.gitops.mergedriver import DEFAULT_PATTERNS, MergeConflict, install, merge_files
+from reconciler.gitops.sops import SopsError
 
 _FILE = click.Path(path_type=Path, dir_okay=False, exists=True)
 

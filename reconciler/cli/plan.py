@@ -11,26 +11,26 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.apply.stale import StalePlan
 from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK, UserError
-from reconciler.gitsource import GitSourceError
-from reconciler.live.connect import TargetAuthError
-from reconciler.live.statestore import DEFAULT_STATE_MOUNT
-from reconciler.manifests import ConfigError
-from reconciler.plan.build import LoadFailed, PlanContext, make_plan
-from reconciler.plan.desired import DesiredError
-from reconciler.plan.model import Plan
-from reconciler.plan.planfile import PlanFileError, save_plan
-from reconciler.plan.render_github import (
+from reconciler.gitops.apply.stale import StalePlan
+from reconciler.gitops.gitsource import GitSourceError
+from reconciler.gitops.live.connect import TargetAuthError
+from reconciler.gitops.live.statestore import DEFAULT_STATE_MOUNT
+from reconciler.gitops.manifests import ConfigError
+from reconciler.gitops.plan.build import LoadFailed, PlanContext, make_plan
+from reconciler.gitops.plan.desired import DesiredError
+from reconciler.gitops.plan.model import Plan
+from reconciler.gitops.plan.planfile import PlanFileError, save_plan
+from reconciler.gitops.plan.render_github import (
     append_step_summary,
     diagnostic_annotation,
     plan_annotations,
     render_annotations,
     workspace_prefix,
 )
-from reconciler.plan.render_json import render_json
-from reconciler.plan.render_markdown import render_markdown
-from reconciler.plan.render_text import render_text
+from reconciler.gitops.plan.render_json import render_json
+from reconciler.gitops.plan.render_markdown import render_markdown
+from reconciler.gitops.plan.render_text import render_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (

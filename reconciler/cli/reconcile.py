@@ -10,9 +10,9 @@ import click
 
 from reconciler.cli.errors import EXIT_OK, EXIT_USER
 from reconciler.cli.plan import state_mount_option, target_option
-from reconciler.reconcile import ReconcileOptions, RunResult, parse_seconds, run_reconciler
-from reconciler.reconcile.signals import stop_on_signals
-from reconciler.reconcile.status import parse_address
+from reconciler.gitops.reconcile import ReconcileOptions, RunResult, parse_seconds, run_reconciler
+from reconciler.gitops.reconcile.signals import stop_on_signals
+from reconciler.gitops.reconcile.status import parse_address
 
 
 class Duration(click.ParamType):

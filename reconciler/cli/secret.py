@@ -1,6 +1,6 @@
 """`sealkeep secret`: create and edit SOPS-encrypted Secret manifests.
 
-Each command parses its options, calls one function of `reconciler.sops`, renders the result
+Each command parses its options, calls one function of `reconciler.gitops.sops`, renders the result
 and exits with a code: 0 success, 1 user error (message names the file). Secret values are
 never taken from argv: `set` reads stdin or a hidden prompt.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.sops import SopsError, manifest, rotate
-from reconciler.sops.keysources.age import load_identities
+from reconciler.gitops.sops import SopsError, manifest, rotate
+from reconciler.gitops.sops.keysources.age import load_identities
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _EXISTING = click.Path(path_type=Path, dir_okay=False, exists=True)

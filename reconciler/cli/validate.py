@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.errors import EXIT_OK, EXIT_USER, UserError
-from reconciler.gitsource import GitSourceError
-from reconciler.plan.build import load_tree
+from reconciler.gitops.gitsource import GitSourceError
+from reconciler.gitops.plan.build import load_tree
 
 
 @click.command("validate")

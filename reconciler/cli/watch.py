@@ -9,9 +9,9 @@ import click
 
 from reconciler.cli.plan import state_mount_option, target_option
 from reconciler.cli.reconcile import Duration
-from reconciler.reconcile.signals import stop_on_signals
-from reconciler.watch import Watcher, WatchOptions, WatchReport
-from reconciler.watch.render import render_report
+from reconciler.gitops.reconcile.signals import stop_on_signals
+from reconciler.gitops.watch import Watcher, WatchOptions, WatchReport
+from reconciler.gitops.watch.render import render_report
 
 
 def _echo(report: WatchReport) -> None:

@@ -10,7 +10,7 @@ import hvac.exceptions
 from reconciler.client.args import read_file
 from reconciler.client.errors import ClientInputError, ClientNotFound
 from reconciler.client.results import Listing, Result, as_json, listing_of
-from reconciler.store.policy import PolicyParseError, format_policy, parse_policy
+from reconciler.vocabulary.policy import PolicyParseError, format_policy, parse_policy
 
 
 def list_policies(client: hvac.Client) -> Listing:

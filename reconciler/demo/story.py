@@ -13,13 +13,13 @@ from pathlib import Path
 
 import hvac
 
-from reconciler.apply.runner import ApplyOptions, apply_plan
 from reconciler.demo.embedded import EmbeddedStore
-from reconciler.manifests import load_repo
-from reconciler.manifests.kinds import AppRole, AuditDevice, DatabaseRole, Secret
-from reconciler.plan.build import PlanContext, make_plan
-from reconciler.plan.render_text import render_text
-from reconciler.sops.keysources.age import load_identities
+from reconciler.gitops.apply.runner import ApplyOptions, apply_plan
+from reconciler.gitops.manifests import load_repo
+from reconciler.gitops.manifests.kinds import AppRole, AuditDevice, DatabaseRole, Secret
+from reconciler.gitops.plan.build import PlanContext, make_plan
+from reconciler.gitops.plan.render_text import render_text
+from reconciler.gitops.sops.keysources.age import load_identities
 
 Say = Callable[[str], None]
 

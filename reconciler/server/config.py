@@ -9,7 +9,7 @@ from typing import Any
 import hcl
 import yaml
 
-from reconciler.store.durations import parse_duration
+from reconciler.vocabulary.durations import parse_duration
 
 DEFAULT_ADDRESS = "127.0.0.1:8200"
 SYSTEM_TTL = 768 * 3600

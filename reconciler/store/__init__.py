@@ -1,4 +1,8 @@
-"""The store's core: barrier, seal, storage, router, engines, auth, policy, leases, audit.
+"""The store's core: barrier, seal, storage, router, engines, auth methods, ACL, leases, audit.
 
-Nothing in this package imports the HTTP layer (`reconciler.server`) or the reconciler.
+Everything `sealkeep server` keeps and decides, with no HTTP in it: a `Request` goes in
+through `Core.handle`, a `Response` or a `StoreError` (with its HTTP status) comes out.
+
+Rule: imports only `reconciler.vocabulary`; never the HTTP layer, the client, the reconciler
+or the CLI.
 """

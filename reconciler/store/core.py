@@ -11,6 +11,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from reconciler.store.acl.acl import ACLResult
 from reconciler.store.auth.token_entry import TokenEntry
 from reconciler.store.auth.tokens import TokenParams, TokenStore
 from reconciler.store.barrier import Barrier
@@ -24,7 +25,6 @@ from reconciler.store.errors import (
 )
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.mounts import Mount
-from reconciler.store.policy.acl import ACLResult
 from reconciler.store.runtime import Runtime
 from reconciler.store.seal import SealManager
 from reconciler.store.storage.base import Storage

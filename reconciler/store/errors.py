@@ -7,6 +7,8 @@ that is what Vault's core emits for ACL, sealed and unsupported-operation errors
 
 from __future__ import annotations
 
+from reconciler.vocabulary.errors import SealkeepError
+
 
 def multierror(*messages: str) -> str:
     """Format messages the way go-multierror does (Vault's core errors)."""
@@ -15,13 +17,13 @@ def multierror(*messages: str) -> str:
     return f"{len(messages)} {noun} occurred:\n{body}\n"
 
 
-class StoreError(Exception):
+class StoreError(SealkeepError):
     """Base for every error the core answers with an HTTP status."""
 
     status: int = 500
 
     def __init__(self, *messages: str) -> None:
-        super().__init__(*messages)
+        Exception.__init__(self, *messages)
         self.messages: list[str] = list(messages)
 
     def __str__(self) -> str:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Literal
 
-from reconciler.store.durations import parse_duration
 from reconciler.store.errors import BadRequest, NotFound, UnsupportedOperation
 from reconciler.store.logical import Operation, Request, Response, Secret
 from reconciler.store.storage.view import StorageView
+from reconciler.vocabulary.durations import parse_duration
 
 
 class FieldType(Enum):

@@ -11,12 +11,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.store.acl.acl import ACL, ACLResult
+from reconciler.store.acl.builtin import DEFAULT_POLICY
 from reconciler.store.errors import BadRequest
 from reconciler.store.logical import Operation
-from reconciler.store.policy.acl import ACL, ACLResult
-from reconciler.store.policy.builtin import DEFAULT_POLICY
-from reconciler.store.policy.parser import Policy, parse_policy
 from reconciler.store.storage.view import StorageView
+from reconciler.vocabulary.policy.model import PolicyParseError
+from reconciler.vocabulary.policy.parser import Policy, parse_policy
 
 IMMUTABLE = {"root", "response-wrapping"}
 MAX_CACHED_DECISIONS = 100_000
@@ -49,7 +50,10 @@ class PolicyStore:
         """Parse and store a policy; raises BadRequest with the parser's message on errors."""
         if name in IMMUTABLE:
             raise BadRequest(f'cannot update "{name}" policy')
-        policy = parse_policy(name, text)
+        try:
+            policy = parse_policy(name, text)
+        except PolicyParseError as exc:
+            raise BadRequest(str(exc)) from exc
         with self._lock:
             self.storage.put(name, text.encode())
             self._invalidate()

@@ -309,7 +309,7 @@ def _resolve_type(kind: str, options: dict[str, Any]) -> tuple[str, dict[str, st
 
 
 def _mount_config(config: dict[str, Any]) -> dict[str, Any]:
-    from reconciler.store.durations import parse_duration
+    from reconciler.vocabulary.durations import parse_duration
 
     out: dict[str, Any] = {}
     for key in ("default_lease_ttl", "max_lease_ttl"):

@@ -62,7 +62,7 @@ def test_demo_never_prints_a_secret_value(tmp_path: Path) -> None:
         timeout=180,
     )
     assert done.returncode == 0, done.stderr
-    from reconciler.sops import decrypt_file
+    from reconciler.gitops.sops import decrypt_file
 
     identities = [
         line

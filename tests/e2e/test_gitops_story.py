@@ -24,9 +24,9 @@ import hvac.exceptions
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler.mergedriver import install
-from reconciler.sops import decrypt_file
-from reconciler.sops.manifest import set_value
+from reconciler.gitops.mergedriver import install
+from reconciler.gitops.sops import decrypt_file
+from reconciler.gitops.sops.manifest import set_value
 from tests.support.servers import ServerProcess, start_dev_server
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"

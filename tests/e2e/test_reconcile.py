@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import ServerProcess
-from tests.reconciler.plan.repo import basic_repo, manifest
+from tests.gitops.plan.repo import basic_repo, manifest
 
 COMMANDS = (
     ("reconciler.cli.validate", "validate"),

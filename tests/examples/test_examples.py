@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.lint import lint_repo
-from reconciler.manifests import AuditDevice, DatabaseRole, Policy, Secret, load_repo
-from reconciler.sops import decrypt_file, load_creation_rule
-from reconciler.sops.keysources.age import recipient_of
+from reconciler.gitops.lint import lint_repo
+from reconciler.gitops.manifests import AuditDevice, DatabaseRole, Policy, Secret, load_repo
+from reconciler.gitops.sops import decrypt_file, load_creation_rule
+from reconciler.gitops.sops.keysources.age import recipient_of
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 DEMO_KEY = EXAMPLE / "demo-age-key.txt"

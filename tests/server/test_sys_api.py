@@ -208,9 +208,13 @@ def test_key_status_and_rotate_need_sudo(dev_server: ServerProcess, vault: hvac.
         dev_server.client(token).sys.rotate_encryption_key()
 
 
-def test_any_valid_token_can_discover_a_kv_mount(dev_server: ServerProcess, vault: hvac.Client) -> None:
+def test_any_valid_token_can_discover_a_kv_mount(
+    dev_server: ServerProcess, vault: hvac.Client
+) -> None:
     token = vault.auth.token.create(policies=["default"], ttl="1m")["auth"]["client_token"]
-    resp = requests.get(f"{dev_server.url}/v1/sys/internal/ui/mounts/secret/app", headers={"X-Vault-Token": token})
+    resp = requests.get(
+        f"{dev_server.url}/v1/sys/internal/ui/mounts/secret/app", headers={"X-Vault-Token": token}
+    )
     assert resp.status_code == 200
     assert resp.json()["data"]["options"] == {"version": "2"}
     anonymous = requests.get(f"{dev_server.url}/v1/sys/internal/ui/mounts/secret/app")

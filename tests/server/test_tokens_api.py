@@ -153,7 +153,9 @@ def test_list_accessors_needs_sudo(dev_server: ServerProcess, vault: hvac.Client
         dev_server.client(auth["client_token"]).auth.token.list_accessors()
 
 
-def test_expired_tokens_are_swept_from_storage(dev_server: ServerProcess, vault: hvac.Client) -> None:
+def test_expired_tokens_are_swept_from_storage(
+    dev_server: ServerProcess, vault: hvac.Client
+) -> None:
     auth = _token(vault, policies=["default"], ttl="1s")
     accessor = auth["accessor"]
     assert accessor in vault.auth.token.list_accessors()["data"]["keys"]

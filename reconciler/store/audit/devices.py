@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from reconciler.store.audit.chain import ChainHead, encode_line, recover_tail
-from reconciler.store.durations import parse_duration
+from reconciler.vocabulary.durations import parse_duration
 
 DEFAULT_MODE = 0o600
 DEFAULT_WRITE_TIMEOUT = 2.0

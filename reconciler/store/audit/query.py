@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from reconciler.store.durations import parse_duration
+from reconciler.vocabulary.durations import parse_duration
 
 Outcome = Literal["ok", "error"]
 EntryType = Literal["request", "response"]

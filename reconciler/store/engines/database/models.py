@@ -10,11 +10,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
-from reconciler.store.durations import format_go_duration
 from reconciler.store.engines.database.plugins import ConnectionDetails
 from reconciler.store.engines.database.templates import redact_url
 from reconciler.store.storage.view import StorageView
 from reconciler.store.timefmt import ZERO_TIME, rfc3339nano
+from reconciler.vocabulary.durations import format_go_duration
 
 FORMAT_VERSION = 1
 CONFIG_PREFIX = "config/"

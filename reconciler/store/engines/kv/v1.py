@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.store.durations import parse_duration
 from reconciler.store.engines.kv.keys import validate_key, validate_prefix
 from reconciler.store.errors import BadRequest, NotFound
 from reconciler.store.framework import Backend, FieldData, PathSpec
 from reconciler.store.logical import Operation, Request, Response, Secret
+from reconciler.vocabulary.durations import parse_duration
 
 FORMAT_VERSION = 1
 

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.store.durations import format_go_duration
 from reconciler.store.errors import BadRequest, multierror
 from reconciler.store.timefmt import rfc3339nano
+from reconciler.vocabulary.durations import format_go_duration
 
 FORMAT_VERSION = 1
 DEFAULT_MAX_VERSIONS = 10

@@ -1,0 +1,186 @@
+"""Execute a saved Plan, never recomputing it: lock, stale check, ordered changes, record.
+
+Each change that succeeds is recorded in the inventory; the first that fails stops the run,
+and the rest are reported as not applied. The inventory and the history record are written
+whatever happens, so a rerun (plan again, apply) converges.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import hvac
+import hvac.exceptions
+
+from reconciler.gitops.apply.history import ApplyRecord, Outcome, write_record
+from reconciler.gitops.apply.lock import ApplyLock, LockHolder
+from reconciler.gitops.apply.stale import StalePlan, check_stale, planned_states
+from reconciler.gitops.apply.writeonly import adopted_entry, applied_entry, state_to_write
+from reconciler.gitops.live.handlers import StoreView
+from reconciler.gitops.live.inventory import (
+    AppliedCommit,
+    Inventory,
+    load_inventory,
+    remember_applied_commit,
+    save_inventory,
+)
+from reconciler.gitops.live.model import Fingerprinter, ObjectState
+from reconciler.gitops.live.reader import read_view
+from reconciler.gitops.live.registry import handler_for
+from reconciler.gitops.live.session import set_correlation_id
+from reconciler.gitops.live.statestore import StateStore
+from reconciler.gitops.plan.model import Action, Change, Plan
+from reconciler.gitops.plan.planfile import plan_hash
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How to run: the repo root (for SOPS files), lock wait, who is applying."""
+
+    root: Path
+    lock_timeout: float = 300.0
+    identities: Sequence[str] | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """The outcome of an apply: one Outcome per change, in plan order."""
+
+    apply_id: str
+    outcomes: tuple[Outcome, ...]
+    record: ApplyRecord
+
+    @property
+    def ok(self) -> bool:
+        """True when every change was applied."""
+        return all(o.status == "applied" for o in self.outcomes)
+
+    @property
+    def applied(self) -> tuple[Outcome, ...]:
+        """Changes that were made."""
+        return tuple(o for o in self.outcomes if o.status == "applied")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _actor(options: ApplyOptions) -> str:
+    return options.actor or os.environ.get("SEALKEEP_ACTOR") or getpass.getuser()
+
+
+def _desired_kv(plan: Plan) -> dict[str, int]:
+    found = {}
+    for change in plan.changes:
+        fields = change.desired or {}
+        if change.ref.kind == "SecretsEngine" and fields.get("kv_version"):
+            found[change.ref.address.removeprefix("sys/mounts/")] = int(fields["kv_version"])  # type: ignore[arg-type]
+    return found
+
+
+def _execute(
+    client: hvac.Client, change: Change, state: ObjectState | None, view: StoreView
+) -> None:
+    handler = handler_for(change.ref.kind)
+    if change.action in (Action.DELETE, Action.REPLACE):
+        handler.delete(client, change.ref, view)
+    if change.action is not Action.DELETE:
+        assert state is not None
+        handler.write(client, state, change.action is Action.UPDATE, view)
+
+
+def _error_text(exc: Exception) -> str:
+    text = str(exc).split(", on ")[0].strip() or exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {text}"
+
+
+def _run_changes(
+    client: hvac.Client,
+    plan: Plan,
+    states: dict[str, ObjectState],
+    inventory: Inventory,
+    lock: ApplyLock,
+    fp: Fingerprinter,
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    view = read_view(client, _desired_kv(plan))
+    failed = False
+    for change in plan.changes:
+        verb = change.action.verb
+        if failed:
+            outcomes.append(Outcome(verb, change.ref, "not applied"))
+            continue
+        try:
+            _execute(client, change, state_to_write(change, states.get(change.ref.address)), view)
+        except (hvac.exceptions.VaultError, ValueError) as exc:
+            outcomes.append(Outcome(verb, change.ref, "failed", _error_text(exc)))
+            failed = True
+            continue
+        outcomes.append(Outcome(verb, change.ref, "applied"))
+        if change.action is Action.DELETE:
+            inventory.remove(str(change.ref))
+        else:
+            state = states.get(change.ref.address)
+            inventory.put(applied_entry(change, state, fp, plan.commit, _now()))
+        if change.ref.tier == 0:
+            view = read_view(client, _desired_kv(plan))
+        lock.refresh()
+    if not failed:
+        for adoption in plan.adopt:
+            inventory.put(adopted_entry(adoption, plan.commit, _now()))
+        for ref in plan.forget:
+            inventory.remove(str(ref))
+    return outcomes
+
+
+def apply_plan(plan: Plan, client: hvac.Client, options: ApplyOptions) -> ApplyResult:
+    """Run `plan` against `client`'s store under the lock; raises StalePlan or LockHeld
+    before changing anything. Every request carries the apply id as correlation header."""
+    apply_id = uuid.uuid4().hex
+    set_correlation_id(client, apply_id)
+    if plan.ephemeral_fingerprints:
+        raise StalePlan(
+            "plan is stale: it was made without the store's fingerprint key; plan again with "
+            f"a token that can read and write {plan.state_mount}/"
+        )
+    state = StateStore(client, plan.state_mount)
+    started = _now()
+    holder = LockHolder(owner=_actor(options), apply_id=apply_id, commit=plan.commit)
+    with ApplyLock(state, holder, options.lock_timeout) as lock:
+        fp = state.fingerprinter(create=True)
+        states = planned_states(plan, options.root, options.identities)
+        check_stale(plan, client, read_view(client, _desired_kv(plan)), fp, states)
+        inventory = load_inventory(state)
+        outcomes: list[Outcome] = []
+        try:
+            outcomes = _run_changes(client, plan, states, inventory, lock, fp)
+        finally:
+            save_inventory(state, inventory)
+            status = "ok" if all(o.status == "applied" for o in outcomes) else "failed"
+            record = ApplyRecord(
+                apply_id=apply_id,
+                actor=holder.owner,
+                host=socket.gethostname(),
+                started_at=started,
+                finished_at=_now(),
+                target=f"{plan.target.name} ({plan.target.address})",
+                plan_hash=plan_hash(plan),
+                commit=plan.commit,
+                status=status,
+                outcomes=tuple(outcomes),
+                source=plan.source,
+            )
+            write_record(state, record)
+            source = plan.source
+            if status == "ok" and source is not None and not source.dirty:
+                applied = AppliedCommit(source.commit, apply_id, record.finished_at)
+                remember_applied_commit(state, applied)
+    return ApplyResult(apply_id, tuple(outcomes), record)

@@ -1,5 +1,0 @@
-"""`sealkeep init`: scaffold a new GitOps repo shaped like examples/platform."""
-
-from reconciler.scaffold.init import InitResult, ScaffoldError, init_repo
-
-__all__ = ["InitResult", "ScaffoldError", "init_repo"]

@@ -1,0 +1,360 @@
+"""The manifest cache: warm loads equal cold ones, edits and corrupt entries are re-parsed,
+no plaintext is ever stored, and `SEALKEEP_NO_CACHE=1` turns it off."""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import shutil
+from pathlib import Path
+
+import hvac
+import pytest
+
+from reconciler.gitops.manifests import LoadResult, Policy, load_repo, parallel
+from reconciler.gitops.manifests.cache import NO_CACHE_ENV, ManifestCache, cache_root, namespace
+from reconciler.gitops.manifests.cache_codec import MAGIC, encode, entry_key
+from reconciler.gitops.manifests.cache_pack import PACK_MAGIC, CorruptPack, decode_pack, encode_pack
+from reconciler.gitops.manifests.fileload import load_yaml_text
+from reconciler.gitops.manifests.schema import load_schemas, schemas_dir
+from tests.gitops.manifests.conftest import (
+    CASES,
+    HEADER,
+    WriteFiles,
+    needs_policy_parser,
+    policy_parser_present,
+)
+from tests.gitops.manifests.test_cases import NEGATIVE, POSITIVE
+from tests.gitops.plan.conftest import Reconcile
+from tests.gitops.plan.repo import basic_repo
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh XDG_CACHE_HOME; returns the manifest cache folder inside it."""
+    home = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv(NO_CACHE_ENV, raising=False)
+    return cache_root()
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _stored(folder: Path) -> dict[str, bytes]:
+    """Every entry in the cache's readable packs, by key."""
+    found: dict[str, bytes] = {}
+    for path, data in _files(folder).items():
+        try:
+            found.update(decode_pack(path.name, data).entries())
+        except CorruptPack:
+            continue
+    return found
+
+
+def _policy(name: str, path: str = "secret/data/*", extra: str = "") -> str:
+    return (
+        f"{HEADER}kind: Policy\nmetadata:\n  name: {name}\nspec:\n  rules:\n"
+        f"    - path: {path}\n      capabilities: [read]\n{extra}"
+    )
+
+
+def _assert_same(cold: LoadResult, warm: LoadResult) -> None:
+    assert [str(d) for d in warm.diagnostics] == [str(d) for d in cold.diagnostics]
+    assert warm == cold
+
+
+def _skip_without_parser(case: Path) -> None:
+    if needs_policy_parser(case) and not policy_parser_present():
+        pytest.skip("policy parser not yet present")
+
+
+@pytest.mark.parametrize("case", POSITIVE + NEGATIVE, ids=lambda p: p.name)
+def test_warm_load_equals_cold_load(case: Path, cache_home: Path) -> None:
+    _skip_without_parser(case)
+    cold = load_repo(case)
+    written = _files(cache_home)
+    assert _stored(cache_home), "the cold load stored nothing"
+    warm = load_repo(case)
+    _assert_same(cold, warm)
+    assert _files(cache_home) == written  # nothing re-parsed, nothing written
+    expected = case / "expected.txt"
+    if expected.is_file():
+        lines = expected.read_text(encoding="utf-8").splitlines()
+        assert [str(d) for d in warm.diagnostics] == lines
+
+
+def test_warm_load_reads_the_entry_for_the_file_bytes(
+    write_repo: WriteFiles, cache_home: Path
+) -> None:
+    root = write_repo({"one.yaml": _policy("one")})
+    load_repo(root)
+    key = entry_key("yaml", "one.yaml", (root / "one.yaml").read_bytes())
+    (pack,) = _files(cache_home)
+    assert list(_stored(cache_home)) == [key]
+    # Stand another file's (valid) result in for this content: a warm load must return it.
+    other = load_yaml_text(_policy("other"), "one.yaml", load_schemas())
+    pack.write_bytes(encode_pack({key: encode(other, "one.yaml")}))
+    desired = load_repo(root).desired
+    assert desired is not None
+    assert [str(key) for key in desired.objects] == ["Policy/other"]
+
+
+def test_an_edited_file_is_parsed_again(write_repo: WriteFiles, cache_home: Path) -> None:
+    root = write_repo({"a.yaml": _policy("a"), "b.yaml": _policy("b")})
+    load_repo(root)
+    before = _files(cache_home)
+    keys = set(_stored(cache_home))
+    (root / "b.yaml").write_text(_policy("b", path="kv/data/*"), encoding="utf-8")
+    result = load_repo(root)
+    assert result.desired is not None
+    policy = result.desired.get("Policy", "b")
+    assert isinstance(policy, Policy)
+    assert policy.rules[0].path == "kv/data/*"
+    after = _files(cache_home)
+    assert len(after) == len(before) + 1  # one new pack, holding the edited file alone
+    assert all(after[p] == data for p, data in before.items())
+    new_key = entry_key("yaml", "b.yaml", (root / "b.yaml").read_bytes())
+    assert set(_stored(cache_home)) == keys | {new_key}
+
+
+def test_an_edit_that_breaks_a_file_reports_it_on_a_warm_cache(
+    write_repo: WriteFiles, cache_home: Path
+) -> None:
+    root = write_repo({"a.yaml": _policy("a")})
+    assert load_repo(root).ok
+    (root / "a.yaml").write_text(_policy("a", extra="  colour: blue\n"), encoding="utf-8")
+    warm = load_repo(root)
+    assert [str(d) for d in warm.diagnostics] == [
+        "a.yaml:9:3: Policy/a: spec.colour: unknown field"
+    ]
+    assert load_repo(root) == warm
+
+
+def _digest_ok_but_wrong_shape(data: bytes) -> bytes:
+    payload = marshal.dumps((1, "not", "an", "entry"))
+    entry = MAGIC + hashlib.blake2b(payload, digest_size=16).digest() + payload
+    keys = decode_pack("pack", data).entries()
+    return encode_pack(dict.fromkeys(keys, entry))
+
+
+CORRUPTIONS = {
+    "garbage": lambda data: b"\x00garbage\xff" * 7,
+    "empty": lambda data: b"",
+    "truncated": lambda data: data[: len(data) // 2],
+    "flipped-byte": lambda data: data[:-1] + bytes([data[-1] ^ 0x01]),
+    "flipped-index": lambda data: data[:30] + bytes([data[30] ^ 0x01]) + data[31:],
+    "other-format": lambda data: data.replace(PACK_MAGIC, b"SKMQ", 1),
+    "valid-digest-wrong-shape": _digest_ok_but_wrong_shape,
+}
+
+
+@pytest.mark.parametrize("how", sorted(CORRUPTIONS))
+def test_a_corrupt_cache_is_ignored_and_repaired(
+    how: str, cache_home: Path, write_repo: WriteFiles
+) -> None:
+    case = CASES / "positive" / "full-repo"
+    root = write_repo({})
+    shutil.copytree(case, root, dirs_exist_ok=True)
+    _skip_without_parser(case)
+    cold = load_repo(root)
+    keys = set(_stored(cache_home))
+    for path, data in _files(cache_home).items():
+        path.write_bytes(CORRUPTIONS[how](data))
+    _assert_same(cold, load_repo(root))
+    repaired = _files(cache_home)
+    assert set(_stored(cache_home)) >= keys
+    _assert_same(cold, load_repo(root))
+    assert _files(cache_home) == repaired  # nothing left to parse again
+
+
+def test_a_damaged_pack_is_removed(write_repo: WriteFiles, cache_home: Path) -> None:
+    root = write_repo({"a.yaml": _policy("a")})
+    load_repo(root)
+    (pack,) = _files(cache_home)
+    junk = pack.with_name("junk.pack")
+    junk.write_bytes(b"damaged")
+    assert load_repo(root).ok
+    assert list(_files(cache_home)) == [pack]
+
+
+def test_packs_are_merged_when_there_are_too_many(
+    write_repo: WriteFiles, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ManifestCache, "MAX_PACKS", 3)
+    root = write_repo({"a.yaml": _policy("a"), "b.yaml": _policy("b")})
+    for round_ in range(6):
+        (root / "b.yaml").write_text(_policy("b", path=f"kv{round_}/*"), encoding="utf-8")
+        result = load_repo(root)
+        assert result.desired is not None
+        policy = result.desired.get("Policy", "b")
+        assert isinstance(policy, Policy) and policy.rules[0].path == f"kv{round_}/*"
+        assert len(_files(cache_home)) <= 3
+    assert len(_stored(cache_home)) == 1 + 6  # every version, until MAX_BYTES is exceeded
+    monkeypatch.setattr(ManifestCache, "MAX_BYTES", 1)
+    for round_ in range(3):
+        (root / "b.yaml").write_text(_policy("b", path=f"again{round_}/*"), encoding="utf-8")
+        assert load_repo(root).ok
+    # Merging now keeps only what the merging load used: a.yaml and the new b.yaml.
+    assert len(_stored(cache_home)) < 1 + 6
+
+
+def test_identical_files_share_an_entry_and_keep_their_own_paths(
+    write_repo: WriteFiles, cache_home: Path
+) -> None:
+    text = _policy("same", extra="  colour: blue\n")
+    root = write_repo({"a/p.yaml": text, "b/p.yaml": text})
+    expected = [
+        "a/p.yaml:9:3: Policy/same: spec.colour: unknown field",
+        "b/p.yaml:4:3: Policy/same: duplicate Policy/same: already defined at a/p.yaml:4:3",
+        "b/p.yaml:9:3: Policy/same: spec.colour: unknown field",
+    ]
+    assert [str(d) for d in load_repo(root).diagnostics] == expected
+    assert len(_stored(cache_home)) == 1
+    assert [str(d) for d in load_repo(root).diagnostics] == expected
+
+
+def test_hcl_entries_depend_on_the_file_name(write_repo: WriteFiles, cache_home: Path) -> None:
+    hcl = 'path "secret/data/*" {\n  capabilities = ["read"]\n}\n'
+    root = write_repo({"policies/one.hcl": hcl, "policies/two.hcl": hcl})
+    cold = load_repo(root)
+    assert cold.desired is not None
+    names = sorted(p.name for p in cold.desired.of_kind(Policy))
+    assert names == ["one", "two"]
+    assert len(_stored(cache_home)) == 2
+    _assert_same(cold, load_repo(root))
+
+
+def test_crlf_files_read_as_before(write_repo: WriteFiles, cache_home: Path) -> None:
+    text = (
+        f"{HEADER}kind: Policy\nmetadata:\n  name: crlf\nspec:\n  hcl: |\n"
+        '    path "secret/data/*" {\n      capabilities = ["read"]\n    }\n'
+    )
+    root = write_repo({})
+    (root / "p.yaml").write_bytes(text.replace("\n", "\r\n").encode())
+    cold = load_repo(root)
+    assert cold.desired is not None
+    policy = cold.desired.get("Policy", "crlf")
+    assert isinstance(policy, Policy) and policy.hcl is not None
+    assert "\r" not in policy.hcl
+    _assert_same(cold, load_repo(root))
+
+
+def test_a_file_that_is_not_utf8_is_reported_cold_and_warm(
+    write_repo: WriteFiles, cache_home: Path
+) -> None:
+    root = write_repo({"good.yaml": _policy("good")})
+    (root / "bad.yaml").write_bytes(b"kind: Policy\n\xff\xfe\n")
+    for _ in range(2):
+        result = load_repo(root)
+        assert [str(d) for d in result.diagnostics] == ["bad.yaml:1:1: cannot read: not UTF-8 text"]
+    assert len(_stored(cache_home)) == 2
+
+
+def test_no_cache_variable_turns_the_cache_off(
+    write_repo: WriteFiles, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(NO_CACHE_ENV, "1")
+    root = write_repo({"a.yaml": _policy("a")})
+    first = load_repo(root)
+    assert first.ok
+    assert not cache_home.exists()
+    assert load_repo(root) == first
+    monkeypatch.delenv(NO_CACHE_ENV)
+    assert load_repo(root) == first
+    assert cache_home.exists()
+
+
+def test_cache_follows_xdg_cache_home_else_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere/cache")
+    assert cache_root() == Path("/somewhere/cache/sealkeep/manifests")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/ignored")
+    assert cache_root() == Path.home() / ".cache" / "sealkeep" / "manifests"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache_root() == Path.home() / ".cache" / "sealkeep" / "manifests"
+
+
+def test_namespace_changes_with_the_schemas(tmp_path: Path) -> None:
+    copy = tmp_path / "schemas"
+    shutil.copytree(schemas_dir(), copy)
+    namespace.cache_clear()
+    assert namespace(copy) == namespace(schemas_dir())
+    schema = next(copy.glob("*.schema.json"))
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    namespace.cache_clear()
+    assert namespace(copy) != namespace(schemas_dir())
+
+
+def test_entries_of_other_namespaces_are_removed_on_write(
+    write_repo: WriteFiles, cache_home: Path
+) -> None:
+    stale = cache_home / ("0" * 32) / "old.pack"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from an older schema")
+    load_repo(write_repo({"a.yaml": _policy("a")}))
+    assert not stale.exists()
+    assert [p.name for p in cache_home.iterdir()] == [namespace(schemas_dir())]
+
+
+def test_cache_never_holds_a_decrypted_value(
+    tmp_path: Path, vault: hvac.Client, unique: str, cache_home: Path
+) -> None:
+    repo = basic_repo(tmp_path / "repo", unique)
+    reconcile = Reconcile(repo, vault, f"{unique}-state")
+    reconcile.converge()
+    assert not reconcile.plan().has_changes
+    secret_file = repo.root / "manifests" / "secrets" / f"{unique}-api.yaml"
+    key = entry_key("yaml", "manifests/secrets/x.yaml", secret_file.read_bytes())
+    assert key in _stored(cache_home), "the Secret file was not cached"
+    blob = b"".join(_files(cache_home).values())
+    assert b"ENC[AES256_GCM," in blob
+    assert f"hunter2-{unique}".encode() not in blob
+
+
+def test_a_merge_removes_old_leftover_temporary_files(
+    write_repo: WriteFiles, cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_repo({"a.yaml": _policy("a")})
+    load_repo(root)
+    (pack,) = _files(cache_home)
+    old, recent = pack.with_name("x.pack.1.ab.tmp"), pack.with_name("y.pack.2.cd.tmp")
+    for leftover in (old, recent):
+        leftover.write_bytes(b"interrupted")
+    os.utime(old, (0, 0))
+    monkeypatch.setattr(ManifestCache, "MAX_PACKS", 1)
+    (root / "a.yaml").write_text(_policy("a", path="kv/*"), encoding="utf-8")
+    assert load_repo(root).ok
+    assert not old.exists() and recent.exists()
+    assert len(_stored(cache_home)) == 2
+
+
+def _many_files(count: int) -> dict[str, str]:
+    files = {f"p/{i:03}.yaml": _policy(f"p{i}") for i in range(count)}
+    files["p/007.yaml"] = _policy("p7", extra="  colour: blue\n")
+    files["p/008.yaml"] = _policy("p9")  # a duplicate of p/009.yaml
+    files["p/010.yaml"] = "kind: [unclosed\n"
+    files["policies/h1.hcl"] = 'path "secret/*" {\n  capabilities = ["read"]\n}\n'
+    files["policies/h2.hcl"] = 'path "secret/*" {\n  capabilities = \n'
+    return files
+
+
+def test_parsing_in_worker_processes_gives_the_serial_results(
+    write_repo: WriteFiles, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not parallel.can_fork():
+        pytest.skip("this process cannot fork workers")
+    root = write_repo(_many_files(40))
+    (root / "p" / "bad.yaml").write_bytes(b"\xff\xfe")
+    monkeypatch.setenv(NO_CACHE_ENV, "1")
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 10**9)
+    serial = load_repo(root)
+    assert len(serial.diagnostics) >= 5
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 8)
+    jobs = [parallel.Job("p/000.yaml", "yaml", (root / "p/000.yaml").read_bytes(), "")] * 8
+    assert parallel.encoded_in_workers(jobs) is not None
+    _assert_same(serial, load_repo(root))
+    monkeypatch.delenv(NO_CACHE_ENV)
+    _assert_same(serial, load_repo(root))  # cold: the workers' entries fill the cache
+    _assert_same(serial, load_repo(root))  # warm

@@ -1,5 +1,0 @@
-"""Apply tests reuse the plan tests' fixtures."""
-
-from tests.reconciler.plan.conftest import ec_public_pem, reconcile
-
-__all__ = ["ec_public_pem", "reconcile"]
