@@ -10,6 +10,7 @@ from pathlib import Path
 import hvac
 import pytest
 
+from tests.support.openbao import OpenBao, start_openbao
 from tests.support.servers import ServerProcess, start_dev_server
 
 
@@ -54,3 +55,11 @@ def unique() -> str:
 def services_required() -> bool:
     """True when CI demands the PostgreSQL/MariaDB services (they must not be skipped)."""
     return os.environ.get("SEALKEEP_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBao]:
+    """One real OpenBao dev server for the session (the API oracle); unique paths keep tests apart."""
+    server = start_openbao(tmp_path_factory.mktemp("openbao"))
+    yield server
+    server.stop()
