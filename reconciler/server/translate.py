@@ -72,6 +72,8 @@ def parse_body(body: bytes, content_type: str, method: str) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"error parsing JSON: {exc.__class__.__name__}") from None
+    if data is None:  # `vault write -f` / `bao write -f` send `null`: Vault reads no data
+        return {}
     if not isinstance(data, dict):
         raise BadRequest("error parsing JSON: the body must be a JSON object")
     return data

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sealkeep.runtime")
 
-TYPE_ALIASES = {"kv-v2": ("kv", "2"), "kv-v1": ("kv", "1")}
+TYPE_ALIASES = {"kv-v2": ("kv", "2"), "kv-v1": ("kv", "1"), "generic": ("kv", "1")}
 
 
 class Runtime:
@@ -93,9 +93,8 @@ class Runtime:
     def _create_default_mounts(self) -> None:
         self._mount(self._entry("sys/", "system", "system endpoints used for control", "secret"))
         self._mount(self._entry("token/", "token", "token based credentials", "auth"))
-        kv = self._entry("secret/", "kv", "key/value secret storage", "secret")
-        kv.options = {"version": "2"}
-        self._mount(kv)
+        # As in Vault, `secret/` is mounted by dev mode only (Core.dev_setup): after a real
+        # init the usual bootstrap `secrets enable -path=secret kv-v2` must succeed.
         self._save_tables()
 
     def _load_mounts(self) -> None:

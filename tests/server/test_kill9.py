@@ -36,6 +36,8 @@ def _write_until_killed(
 def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     server = start_sqlite_server(tmp_path)
     keys = init_and_unseal(server)
+    # As in Vault, only dev mode pre-mounts secret/.
+    server.client().sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
     token = server.root_token
     acknowledged: list[int] = []
     stop = threading.Event()
@@ -75,6 +77,7 @@ def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
 def test_graceful_shutdown_on_sigterm(tmp_path: Path) -> None:
     server = start_sqlite_server(tmp_path)
     init_and_unseal(server)
+    server.client().sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
     server.client().secrets.kv.v2.create_or_update_secret("graceful", secret={"v": "1"})
     assert server.stop(signal.SIGTERM) == 0
     again = start_sqlite_server(tmp_path)

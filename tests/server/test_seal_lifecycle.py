@@ -114,6 +114,8 @@ def test_seal_requires_sudo_and_then_seals(sealed_server: ServerProcess) -> None
 def test_data_survives_restart_and_rotation(tmp_path: Path) -> None:
     server = start_sqlite_server(tmp_path)
     keys = init_and_unseal(server)
+    # As in Vault, only dev mode pre-mounts secret/.
+    server.client().sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
     root = server.client()
     root.secrets.kv.v2.create_or_update_secret(path="before", secret={"v": "1"})
     assert root.key_status["term"] == 1
@@ -139,6 +141,8 @@ def test_sqlite_file_holds_no_secret_or_token_in_clear(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     server = start_sqlite_server(tmp_path, db)
     keys = init_and_unseal(server)
+    # As in Vault, only dev mode pre-mounts secret/.
+    server.client().sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
     root = server.client()
     marker = "needle-value-3f9a1c"
     root.secrets.kv.v2.create_or_update_secret(path="clear-check", secret={"password": marker})
