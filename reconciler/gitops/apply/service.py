@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import git
 import hvac
 
 from reconciler.gitops.apply.stale import StalePlan
@@ -130,6 +131,28 @@ def _check_saved_commit(root: Path, source: PlanSource) -> None:
         )
 
 
+def _check_saved_ref_merged(root: Path, source: PlanSource, branch: str, safety: Safety) -> None:
+    """A saved plan of a ref applies once its commit is on `branch`, whatever the ref's name.
+
+    The reviewed flow is: plan the pull request's branch, merge it, apply the saved plan;
+    after the merge the plan's commit is on `branch` (fast-forward or merge commit) even
+    though the plan names the pull request's branch.
+    """
+    if safety.allow_other_branch or not in_git(root):
+        return
+    repo = open_repo(root)
+    try:
+        merged = repo.repo.is_ancestor(source.commit, repo.commit(branch).hexsha)
+    except (GitSourceError, ValueError, git.GitCommandError):
+        merged = False
+    if not merged:
+        raise UnsafeWorkingTree(
+            f"the plan was made from {source.ref} at commit {source.short}, which is not on "
+            f"'{branch}', the branch sealkeep.yaml says changes are applied from: merge it "
+            "first, or pass --allow-other-branch"
+        )
+
+
 @contextmanager
 def saved_plan_tree(plan: Plan, root: Path, safety: Safety) -> Iterator[Path]:
     """Check a saved plan against the repo now; yield where its SOPS files decrypt.
@@ -148,9 +171,11 @@ def saved_plan_tree(plan: Plan, root: Path, safety: Safety) -> Iterator[Path]:
             f"{source.short}): commit them and plan again, or pass --allow-dirty"
         )
     _check_saved_commit(root, source)
-    check_tree(root, source.ref, load_config(root)[0].branch, safety)
+    branch = load_config(root)[0].branch
     if source.ref is None:
+        check_tree(root, None, branch, safety)
         yield root
         return
+    _check_saved_ref_merged(root, source, branch, safety)
     with materialize(root, source.commit) as folder:
         yield folder
