@@ -8,6 +8,7 @@ only translates; nothing here knows about HTTP.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 
 from reconciler.store.acl.acl import ACLResult
@@ -21,13 +22,11 @@ from reconciler.store.errors import (
     PermissionDenied,
     Sealed,
     StoreError,
-    Unavailable,
 )
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.mounts import Mount
 from reconciler.store.runtime import Runtime
 from reconciler.store.seal import SealManager
-from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
 
@@ -44,11 +43,6 @@ class CoreConfig:
     max_lease_ttl: int = SYSTEM_TTL
     storage_type: str = "sqlite"
     cluster_name: str = "sealkeep"
-    # Slow work (password hashing, database and HTTP calls) runs on this many workers; a
-    # request that waits longer than `request_wait_limit` seconds for the request lock or a
-    # worker is answered 503 before anything is applied.
-    slow_workers: int = DEFAULT_WORKERS
-    request_wait_limit: float = DEFAULT_WAIT_LIMIT
 
 
 def validate_path(path: str) -> None:
@@ -67,8 +61,7 @@ class Core:
         self.barrier = Barrier(storage)
         self.seal = SealManager(self.barrier, self.config.storage_type)
         self.runtime: Runtime | None = None
-        self._lock = RequestLock()
-        self.work = WorkPool(self._lock, self.config.slow_workers, self.config.request_wait_limit)
+        self._lock = threading.RLock()
         self._seal_after_request = False
 
     # -- life cycle ------------------------------------------------------------------------
@@ -139,7 +132,6 @@ class Core:
     def close(self) -> None:
         """Seal and close storage (graceful shutdown)."""
         self.seal_now()
-        self.work.close()
         self.storage.close()
 
     def require_runtime(self) -> Runtime:
@@ -158,16 +150,13 @@ class Core:
             return raw(self, req)
         validate_path(req.path)
         runtime = self.require_runtime()
-        if not self._lock.acquire(timeout=self.config.request_wait_limit):
-            raise Unavailable("request timed out waiting for the server; try again later")
-        try:
-            with self.work.active():
+        with self._lock:
+            try:
                 return self._handle_unsealed(runtime, req)
-        finally:
-            if self._seal_after_request:
-                self._seal_after_request = False
-                self.seal_now()
-            self._lock.release()
+            finally:
+                if self._seal_after_request:
+                    self._seal_after_request = False
+                    self.seal_now()
 
     def request_seal(self) -> None:
         """Seal once the current request has been answered and audited (sys/seal)."""
