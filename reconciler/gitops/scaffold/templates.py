@@ -51,16 +51,18 @@ spec:
   path: approle
   type: approle
 ---
+# Audit entries go to the server's standard output, so a first apply writes no file outside
+# this repo. In production point file_path at a file the server may write, e.g.
+# /var/log/sealkeep/audit.log with mode "0600".
 apiVersion: sealkeep.io/v1
 kind: AuditDevice
 metadata:
-  name: file
+  name: stdout
 spec:
-  path: file
+  path: stdout
   type: file
   options:
-    file_path: /var/log/sealkeep/audit.log
-    mode: "0600"
+    file_path: stdout
 """
 
 POLICY_HCL = """\
@@ -97,7 +99,9 @@ GITATTRIBUTES = """\
 """
 
 GITIGNORE = """\
-# Saved plans hold fingerprints of live objects; keep them out of Git.
+# Saved plans (`sealkeep plan --out plan.json`) hold fingerprints of live objects; keep
+# them out of Git, and out of the clean-tree check of `sealkeep apply`.
+plan.json
 *.plan.json
 # Never commit an age identity.
 keys.txt

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import git
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from reconciler.cli.init import init
@@ -76,3 +77,19 @@ def test_the_cli_reports_what_it_created(tmp_path: Path) -> None:
     again = CliRunner().invoke(init, [str(tmp_path / "new"), "--key-file", str(key_file)])
     assert again.exit_code == 1
     assert "already holds" in again.output
+
+
+def test_saved_plans_are_ignored_and_the_audit_device_writes_no_file(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    repo = git.Repo.init(root, initial_branch="main")
+    init_repo(root, key_file=tmp_path / "keys.txt")
+    for name in ("plan.json", "pr-42.plan.json"):  # the README's name and a per-PR one
+        (root / name).write_text("{}")
+    assert repo.git.status("--porcelain", "--", "plan.json", "pr-42.plan.json") == ""
+    devices = [
+        doc
+        for doc in yaml.safe_load_all((root / "platform/mounts.yaml").read_text())
+        if doc["kind"] == "AuditDevice"
+    ]
+    # A first apply must not need root: nothing is written outside the repo or the user's home.
+    assert [d["spec"]["options"]["file_path"] for d in devices] == ["stdout"]
