@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
@@ -28,6 +29,9 @@ log = logging.getLogger("sealkeep.server")
 
 NO_STORE = {"Cache-Control": "no-store"}
 _ENCODED_SLASH = re.compile(rb"%2f|%5c|%2e%2e", re.IGNORECASE)
+# Requests are served on threads so a slow one (a login hashing a password) never holds up
+# the event loop; the core bounds its own lock and worker waits (503 past the limit).
+REQUEST_THREADS = 64
 
 
 def _json(status: int, body: bytes, head: bool = False) -> HTTPResponse:
@@ -68,15 +72,14 @@ class VaultAPI:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self.threads = anyio.CapacityLimiter(REQUEST_THREADS)
 
     async def endpoint(self, http: HTTPRequest) -> HTTPResponse:
         """Serve any `/v1/...` request."""
         head = http.method == "HEAD"
         try:
             req = await self._build(http)
-            # The core serialises requests under one lock, so a worker thread would add a
-            # hand-off and no concurrency: handle inline, on the event loop.
-            resp = self.core.handle(req)
+            resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
             return _render(req, resp, head)
         except (StoreError, HTTPError) as exc:
             status, body = error_body(exc)

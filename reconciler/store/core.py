@@ -8,7 +8,6 @@ only translates; nothing here knows about HTTP.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 from reconciler.store.acl.acl import ACLResult
@@ -22,11 +21,13 @@ from reconciler.store.errors import (
     PermissionDenied,
     Sealed,
     StoreError,
+    Unavailable,
 )
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.mounts import Mount
 from reconciler.store.runtime import Runtime
 from reconciler.store.seal import SealManager
+from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
 
@@ -43,6 +44,11 @@ class CoreConfig:
     max_lease_ttl: int = SYSTEM_TTL
     storage_type: str = "sqlite"
     cluster_name: str = "sealkeep"
+    # Slow work (password hashing, database and HTTP calls) runs on this many workers; a
+    # request that waits longer than `request_wait_limit` seconds for the request lock or a
+    # worker is answered 503 before anything is applied.
+    slow_workers: int = DEFAULT_WORKERS
+    request_wait_limit: float = DEFAULT_WAIT_LIMIT
 
 
 def validate_path(path: str) -> None:
@@ -61,7 +67,8 @@ class Core:
         self.barrier = Barrier(storage)
         self.seal = SealManager(self.barrier, self.config.storage_type)
         self.runtime: Runtime | None = None
-        self._lock = threading.RLock()
+        self._lock = RequestLock()
+        self.work = WorkPool(self._lock, self.config.slow_workers, self.config.request_wait_limit)
         self._seal_after_request = False
 
     # -- life cycle ------------------------------------------------------------------------
@@ -132,6 +139,7 @@ class Core:
     def close(self) -> None:
         """Seal and close storage (graceful shutdown)."""
         self.seal_now()
+        self.work.close()
         self.storage.close()
 
     def require_runtime(self) -> Runtime:
@@ -150,13 +158,16 @@ class Core:
             return raw(self, req)
         validate_path(req.path)
         runtime = self.require_runtime()
-        with self._lock:
-            try:
+        if not self._lock.acquire(timeout=self.config.request_wait_limit):
+            raise Unavailable("request timed out waiting for the server; try again later")
+        try:
+            with self.work.active():
                 return self._handle_unsealed(runtime, req)
-            finally:
-                if self._seal_after_request:
-                    self._seal_after_request = False
-                    self.seal_now()
+        finally:
+            if self._seal_after_request:
+                self._seal_after_request = False
+                self.seal_now()
+            self._lock.release()
 
     def request_seal(self) -> None:
         """Seal once the current request has been answered and audited (sys/seal)."""

@@ -76,6 +76,12 @@ class Sealed(StoreError):
         super().__init__("Vault is sealed")
 
 
+class Unavailable(StoreError):
+    """503: the server is too busy to take the request now (nothing was applied)."""
+
+    status = 503
+
+
 class InternalError(StoreError):
     """500: a fault the user cannot fix (logged with detail, shown briefly)."""
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 
 from reconciler.store.errors import BadRequest, NotFound, UnsupportedOperation
 from reconciler.store.logical import Operation, Request, Response, Secret
+from reconciler.store.slowwork import offload
 from reconciler.store.storage.view import StorageView
 from reconciler.vocabulary.durations import parse_duration
 
@@ -199,6 +200,7 @@ class PathSpec:
     unauthenticated: bool = False
     sudo: bool = False
     any_fields: bool = False  # the body is free-form (KV v1 data): no unknown-field warning
+    slow: bool = False  # hashes or calls out: runs on the work pool, off the request lock
     description: str = ""
     regex: re.Pattern[str] = field(init=False, repr=False)
 
@@ -268,6 +270,8 @@ class Backend(ABC):
 
     type_name: ClassVar[str] = ""
     mount_class: ClassVar[Literal["secret", "auth"]] = "secret"
+    # Every handler calls out (a database): all of them run on the work pool.
+    slow_work: ClassVar[bool] = False
 
     def __init__(self, ctx: MountContext) -> None:
         self.ctx = ctx
@@ -327,7 +331,10 @@ class Backend(ABC):
         if handler is None:
             raise UnsupportedOperation()
         data = FieldData(req.data, spec.fields, params)
-        response = handler(req, data)
+        if spec.slow or self.slow_work:
+            response = offload(lambda: handler(req, data))
+        else:
+            response = handler(req, data)
         unknown = [] if spec.any_fields else data.unknown()
         if response is not None and unknown and response.raw is None:
             response.warnings.append(

@@ -11,7 +11,7 @@ import getpass
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,16 +38,28 @@ from reconciler.gitops.live.session import set_correlation_id
 from reconciler.gitops.live.statestore import StateStore
 from reconciler.gitops.plan.model import Action, Change, Plan
 from reconciler.gitops.plan.planfile import plan_hash
+from reconciler.vocabulary.errors import SealkeepError
+
+
+class DestroyRefused(SealkeepError):
+    """The plan deletes a mount, an auth method, an audit device or too large a share of
+    what is managed, and was not made with `--allow-destroy`. Nothing was changed."""
 
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    """How to run: the repo root (for SOPS files), lock wait, who is applying."""
+    """How to run: the repo root (for SOPS files), lock wait, who is applying.
+
+    `on_outcome` is called with each change's outcome as soon as it is known (the CLI
+    streams them), `on_start` once with the number of changes before the first.
+    """
 
     root: Path
     lock_timeout: float = 300.0
     identities: Sequence[str] | None = None
     actor: str | None = None
+    on_outcome: Callable[[Outcome], None] | None = None
+    on_start: Callable[[int], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,9 +109,12 @@ def _execute(
         handler.write(client, state, change.action is Action.UPDATE, view)
 
 
-def _error_text(exc: Exception) -> str:
+def _error_text(exc: Exception, plan: Plan, change: Change) -> str:
+    """The server's refusal, prefixed by where Git declares the object (file:line:col)."""
     text = str(exc).split(", on ")[0].strip() or exc.__class__.__name__
-    return f"{exc.__class__.__name__}: {text}"
+    where = plan.locations.get(str(change.ref))
+    place = f"{where}: " if where is not None else ""
+    return f"{place}{exc.__class__.__name__}: {text}"
 
 
 def _run_changes(
@@ -109,22 +124,28 @@ def _run_changes(
     inventory: Inventory,
     lock: ApplyLock,
     fp: Fingerprinter,
+    report: Callable[[Outcome], None],
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
+
+    def record(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        report(outcome)
+
     view = read_view(client, _desired_kv(plan))
     failed = False
     for change in plan.changes:
         verb = change.action.verb
         if failed:
-            outcomes.append(Outcome(verb, change.ref, "not applied"))
+            record(Outcome(verb, change.ref, "not applied"))
             continue
         try:
             _execute(client, change, state_to_write(change, states.get(change.ref.address)), view)
         except (hvac.exceptions.VaultError, ValueError) as exc:
-            outcomes.append(Outcome(verb, change.ref, "failed", _error_text(exc)))
+            record(Outcome(verb, change.ref, "failed", _error_text(exc, plan, change)))
             failed = True
             continue
-        outcomes.append(Outcome(verb, change.ref, "applied"))
+        record(Outcome(verb, change.ref, "applied"))
         if change.action is Action.DELETE:
             inventory.remove(str(change.ref))
         else:
@@ -141,9 +162,23 @@ def _run_changes(
     return outcomes
 
 
+def refuse_destroy(plan: Plan) -> None:
+    """Raise DestroyRefused when the plan destroys too much without `--allow-destroy`."""
+    if not plan.refused:
+        return
+    reasons = "; ".join(plan.destroy_reasons())
+    raise DestroyRefused(
+        f"apply refused, nothing was changed: {reasons}",
+        hint="review the plan; if the deletion is intended, run `sealkeep plan --prune "
+        "--allow-destroy` (or `apply --prune --allow-destroy`)",
+    )
+
+
 def apply_plan(plan: Plan, client: hvac.Client, options: ApplyOptions) -> ApplyResult:
-    """Run `plan` against `client`'s store under the lock; raises StalePlan or LockHeld
-    before changing anything. Every request carries the apply id as correlation header."""
+    """Run `plan` against `client`'s store under the lock; raises DestroyRefused, StalePlan
+    or LockHeld before changing anything. Every request carries the apply id as correlation
+    header."""
+    refuse_destroy(plan)
     apply_id = uuid.uuid4().hex
     set_correlation_id(client, apply_id)
     if plan.ephemeral_fingerprints:
@@ -161,7 +196,10 @@ def apply_plan(plan: Plan, client: hvac.Client, options: ApplyOptions) -> ApplyR
         inventory = load_inventory(state)
         outcomes: list[Outcome] = []
         try:
-            outcomes = _run_changes(client, plan, states, inventory, lock, fp)
+            if options.on_start is not None:
+                options.on_start(len(plan.changes))
+            report = options.on_outcome or (lambda _outcome: None)
+            outcomes = _run_changes(client, plan, states, inventory, lock, fp, report)
         finally:
             save_inventory(state, inventory)
             status = "ok" if all(o.status == "applied" for o in outcomes) else "failed"

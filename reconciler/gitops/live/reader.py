@@ -131,7 +131,7 @@ def list_live(client: hvac.Client, view: StoreView, scope: ListScope) -> list[Ob
         if mount in view.mounts and mount in kv:
             refs += _list_secrets(client, mount, kv[mount])
     for mount in sorted(scope.database_mounts):
-        if mount in view.mounts:
+        if str(view.mounts.get(mount, {}).get("type")) == "database":
             refs += _list_database(client, mount)
     return refs
 

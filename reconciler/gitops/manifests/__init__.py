@@ -7,10 +7,12 @@ None) and every Diagnostic found, sorted by file and line.
 from reconciler.gitops.manifests.config import (
     ApplyConfig,
     ConfigError,
+    RepoNotFound,
     LintConfig,
     RepoConfig,
     Target,
     TargetAuth,
+    find_repo_root,
     load_config,
 )
 from reconciler.gitops.manifests.diagnostics import Diagnostic, Severity
@@ -47,6 +49,7 @@ __all__ = [
     "AuditDevice",
     "AuthMethod",
     "ConfigError",
+    "RepoNotFound",
     "DatabaseConnection",
     "DatabaseRole",
     "DatabaseStaticRole",
@@ -71,6 +74,7 @@ __all__ = [
     "Target",
     "TargetAuth",
     "TokenSettings",
+    "find_repo_root",
     "load_config",
     "load_repo",
 ]

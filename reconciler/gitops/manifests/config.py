@@ -1,4 +1,9 @@
-"""The repo config, `sealkeep.yaml` at the repository root (optional: defaults apply).
+"""The repo config, `sealkeep.yaml` at the repository root.
+
+Every command that reads a repo finds its root by walking up from the working directory to
+the first folder holding `sealkeep.yaml`, as git finds `.git`; the walk stops at the Git
+top level (or the filesystem root), so a subfolder of another repo is never mistaken for
+a Sealkeep repo. No config found is an error, never an implicit target.
 
 `VAULT_ADDR` overrides the chosen target's address, as it does for the vault CLI; the token
 itself (`VAULT_TOKEN`) is the client's business and never part of the config.
@@ -6,7 +11,7 @@ itself (`VAULT_TOKEN`) is the client's business and never part of the config.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -16,16 +21,52 @@ from reconciler.gitops.manifests.schema import load_schemas
 from reconciler.gitops.manifests.source import Document, Span, parse_yaml
 from reconciler.gitops.manifests.validate import schema_problems
 from reconciler.vocabulary.durations import parse_duration
+from reconciler.vocabulary.errors import SealkeepError
 
 CONFIG_FILE = "sealkeep.yaml"
 DEFAULT_LOCK_TIMEOUT = 300
+# Apply refuses a plan deleting more than this share of the managed objects unless the
+# plan was made with --allow-destroy.
+DEFAULT_MAX_DESTROY_SHARE = 0.25
 
 TargetAuthMethod = Literal["token", "approle", "jwt"]
 LintSeverity = Literal["error", "warning"]
 
 
-class ConfigError(Exception):
+class ConfigError(SealkeepError):
     """A target was asked for that the config cannot provide."""
+
+
+class RepoNotFound(ConfigError):
+    """No `sealkeep.yaml` in the start folder or any parent up to the Git top level."""
+
+
+def _searched(start: Path) -> Iterator[Path]:
+    """`start` and its parents, up to and including the first one holding `.git`."""
+    for folder in (start, *start.parents):
+        yield folder
+        if (folder / ".git").exists():
+            return
+
+
+def find_repo_root(start: Path) -> Path:
+    """The nearest folder at or above `start` holding `sealkeep.yaml` (RepoNotFound if none).
+
+    The walk stops at the Git top level, so running from a subfolder of another repository
+    (or from anywhere outside one) fails instead of reading a stray folder as a repo.
+    """
+    start = start.resolve()
+    searched = list(_searched(start))
+    for folder in searched:
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    top = searched[-1]
+    raise RepoNotFound(
+        f"no {CONFIG_FILE} found in {start} or any parent up to {top}",
+        where=str(start),
+        hint=f"run from the repo's folder (or pass its path), or create {CONFIG_FILE} "
+        "with `sealkeep init`",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,9 +106,11 @@ class LintConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class ApplyConfig:
-    """Apply settings; `lock_timeout` in seconds."""
+    """Apply settings; `lock_timeout` in seconds; `max_destroy_share` in [0, 1] is the share
+    of managed objects a plan may delete without `--allow-destroy`."""
 
     lock_timeout: int = DEFAULT_LOCK_TIMEOUT
+    max_destroy_share: float = DEFAULT_MAX_DESTROY_SHARE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +165,15 @@ def _target(raw: Mapping[str, Any]) -> Target:
     )
 
 
+def _share(raw: object) -> float:
+    """`max_destroy_share`: a number in [0, 1] or a percentage string such as `25%`."""
+    if raw is None:
+        return DEFAULT_MAX_DESTROY_SHARE
+    if isinstance(raw, str):
+        return float(raw.rstrip("%")) / 100
+    return float(cast(float, raw))
+
+
 def config_from_dict(raw: Mapping[str, Any]) -> RepoConfig:
     """A RepoConfig from a schema-valid `sealkeep.yaml` document (missing keys: defaults)."""
     lint = raw.get("lint") or {}
@@ -137,7 +189,8 @@ def config_from_dict(raw: Mapping[str, Any]) -> RepoConfig:
             disable=tuple(lint.get("disable") or ()), severity=dict(lint.get("severity") or {})
         ),
         apply=ApplyConfig(
-            lock_timeout=DEFAULT_LOCK_TIMEOUT if timeout is None else parse_duration(timeout)
+            lock_timeout=DEFAULT_LOCK_TIMEOUT if timeout is None else parse_duration(timeout),
+            max_destroy_share=_share(apply.get("max_destroy_share")),
         ),
     )
 

@@ -1,14 +1,13 @@
 """Read YAML documents with the source position of every node.
 
-Manifests are parsed with YAML 1.2 core-schema rules (as sops and go-yaml do): `yes`/`no`/`on`
-are strings, `012` is decimal and `<<` is an ordinary key. The libyaml composer does the
+Plain scalars mean what `reconciler.vocabulary.yaml12` says (YAML 1.2 as sops and go-yaml v3
+read it): `yes`/`no`/`on` are strings, `0777` is octal and `<<` is an ordinary key. The libyaml composer does the
 parsing when it is available; the node tree is then turned into plain Python values while the
 start mark of every key and value is recorded against its JSON path.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from typing import ClassVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.vocabulary import yaml12
+
 JsonPath = tuple[str | int, ...]
 """A path from a document's root: map keys as strings, list indexes as ints."""
 
@@ -24,27 +25,18 @@ YamlValue = None | bool | int | float | str | list["YamlValue"] | dict[str, "Yam
 """A plain value read from YAML (JSON-shaped)."""
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CORE_TAGS = frozenset({yaml12.NULL, yaml12.BOOL, yaml12.INT, yaml12.FLOAT, yaml12.STR})
 
 
 class _Yaml12Loader(_BaseLoader):  # type: ignore[valid-type, misc]
-    """A composer whose implicit tags follow the YAML 1.2 core schema."""
+    """A composer whose plain scalars get their tags from the one YAML 1.2 rule set."""
 
     yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
 
-
-_CORE_SCHEMA = (
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        list("-+.0123456789"),
-    ),
-)
-for _tag, _regex, _first in _CORE_SCHEMA:
-    _Yaml12Loader.add_implicit_resolver(_tag, re.compile(_regex), _first)
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            return yaml12.tag_of(value)
+        return str(super().resolve(kind, value, implicit))
 
 
 @dataclass(frozen=True, order=True)
@@ -143,32 +135,9 @@ class _Builder:
 
 def _scalar(node: ScalarNode) -> YamlValue:
     text: str = node.value
-    tag = node.tag
-    if tag == "tag:yaml.org,2002:null":
-        return None
-    if tag == "tag:yaml.org,2002:bool":
-        return text.lower() == "true"
-    if tag == "tag:yaml.org,2002:int":
-        return _int(text)
-    if tag == "tag:yaml.org,2002:float":
-        return _float(text)
-    return text
-
-
-def _int(text: str) -> int:
-    if text.startswith(("0o", "0x")):
-        return int(text, 0)
-    # YAML 1.2 reads leading zeros as decimal, not octal.
-    return int(text, 10)
-
-
-def _float(text: str) -> float:
-    lowered = text.lower()
-    if lowered.endswith(".inf"):
-        return -math.inf if lowered.startswith("-") else math.inf
-    if lowered == ".nan":
-        return math.nan
-    return float(text)
+    if node.tag in _CORE_TAGS:
+        return yaml12.construct(node.tag, text)
+    return text  # another tag (`!!timestamp`, `!custom`): its text
 
 
 def _nearest(spans: Mapping[JsonPath, Span], path: JsonPath, default: Span) -> Span:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import hvac
 
@@ -29,12 +30,15 @@ from reconciler.gitops.manifests import (
     Diagnostic,
     LoadResult,
     RepoConfig,
+    RepoNotFound,
+    find_repo_root,
     load_repo,
 )
 from reconciler.gitops.manifests import kinds as k
+from reconciler.gitops.manifests.config import CONFIG_FILE
 from reconciler.gitops.plan.desired import Desired, build_desired, desired_kv_versions, desired_refs
 from reconciler.gitops.plan.diff import diff
-from reconciler.gitops.plan.model import Action, Plan, TargetInfo, Unchanged
+from reconciler.gitops.plan.model import Action, DestroyGuard, Plan, TargetInfo, Unchanged
 from reconciler.gitops.plan.prefix import with_mount_prefix
 from reconciler.gitops.plan.provenance import files_changed, plan_source
 from reconciler.gitops.plan.scope import (
@@ -62,7 +66,8 @@ class PlanContext:
 
     `ref` plans a commit, branch or tag instead of the working tree; `base` adds the files
     the change touches against that ref; `changed_only` reads only objects from files
-    changed since the store's last applied commit.
+    changed since the store's last applied commit; `allow_destroy` lets apply run a plan
+    that deletes a mount, an auth method, an audit device or a large share of what is managed.
     """
 
     root: Path
@@ -75,6 +80,13 @@ class PlanContext:
     ref: str | None = None
     base: str | None = None
     changed_only: bool = False
+    allow_destroy: bool = False
+
+    @classmethod
+    def at(cls, start: Path | None, **settings: Any) -> PlanContext:
+        """A context for the repo holding `start` (default: the working directory), found
+        by walking up to `sealkeep.yaml` as git finds `.git`; RepoNotFound when none."""
+        return cls(root=find_repo_root(start or Path.cwd()), **settings)
 
     def env(self) -> Mapping[str, str]:
         """The environment to read VAULT_* from."""
@@ -112,7 +124,13 @@ def load_tree(root: Path, ref: str | None) -> LoadResult:
 @contextmanager
 def manifests_at(root: Path, ref: str | None) -> Iterator[LoadResult]:
     """The loaded manifests of the working tree, or of `ref` (materialised for the block:
-    `result.root` is where its SOPS files decrypt). Raises LoadFailed with every error."""
+    `result.root` is where its SOPS files decrypt). Raises LoadFailed with every error, and
+    RepoNotFound when `root` holds no `sealkeep.yaml`: a plan never runs from a stray folder."""
+    if find_repo_root(root) != root.resolve():
+        raise RepoNotFound(
+            f"{root} is not a repo root: {CONFIG_FILE} is in {find_repo_root(root)}",
+            hint="run from the repo's root folder, or pass no path",
+        )
     if ref is None:
         yield load_checked(root)
         return
@@ -129,22 +147,30 @@ def open_target(ctx: PlanContext, config: RepoConfig) -> tuple[hvac.Client, Targ
     return client, TargetInfo(target.name, client.url)
 
 
-def _scope(result: LoadResult, state_mount: str) -> ListScope:
+def _scope(result: LoadResult, state_mount: str, inventory: Inventory) -> ListScope:
+    """Where to list: the mounts Git declares, and the managed mounts (so a pruned mount's
+    unmanaged content is seen, reported, and keeps the mount from being deleted)."""
     assert result.desired is not None
     auth = {m.path for m in result.desired.of_kind(AuthMethod)}
     for kind in (k.AppRole, k.JWTRole, k.KubernetesRole):
         auth |= {r.mount for r in result.desired.of_kind(kind)}
+    auth |= {e.ref.name for e in inventory if e.ref.kind == "AuthMethod"}
     engines = result.desired.of_kind(k.SecretsEngine)
+    managed = {e.ref.name for e in inventory if e.ref.kind == "SecretsEngine"}
     return ListScope(
         auth_mounts=frozenset(auth),
-        kv_mounts=frozenset(desired_kv_versions(result.desired)),
-        database_mounts=frozenset(e.path for e in engines if e.type == "database"),
+        kv_mounts=frozenset(desired_kv_versions(result.desired)) | managed,
+        database_mounts=frozenset(e.path for e in engines if e.type == "database") | managed,
         skip_mounts=frozenset({state_mount}),
     )
 
 
 def _replaces_a_mount(plan: Plan) -> bool:
-    return any(c.action is Action.REPLACE and c.ref.kind in MOUNT_KINDS for c in plan.changes)
+    """Whether the plan replaces or deletes a mount: what lives under it must be known."""
+    return any(
+        c.action in (Action.REPLACE, Action.DELETE) and c.ref.kind in MOUNT_KINDS
+        for c in plan.changes
+    )
 
 
 def _mount_prefix(ctx: PlanContext, result: LoadResult) -> str | None:
@@ -178,7 +204,7 @@ def compute_plan(
     managed = scoped_inventory(inventory, result.desired, scope)
     addresses = {r.address for r in wanted.values()}
     refs = [*wanted.values(), *(e.ref for e in managed if e.ref.address not in addresses)]
-    listing = _scope(result, ctx.state_mount)
+    listing = _scope(result, ctx.state_mount, inventory)
 
     def read_live() -> tuple[LiveState, list[ObjectRef]]:
         live = read_objects(client, refs, view, progress=ctx.progress)
@@ -211,13 +237,19 @@ def compute_plan(
         source=source,
         files_changed=None if ctx.base is None else files_changed(ctx.root, ctx.base, _head(ctx)),
         notes=() if scope.note is None else (scope.note,),
+        destroy=DestroyGuard(
+            allowed=ctx.allow_destroy,
+            managed=len(inventory),
+            max_share=result.config.apply.max_destroy_share,
+        ),
+        kept=found.kept,
         locations={str(key): span for key, span in result.desired.spans.items()},
         warnings=tuple(result.diagnostics),
     )
     if not scope.partial or scope.since is None:
         return plan
     if _replaces_a_mount(plan):
-        note = "--changed-only planned every file: a mount is replaced"
+        note = "--changed-only planned every file: a mount is replaced or deleted"
         full = compute_plan(ctx, result, client, target, fp, inventory)
         return replace(full, notes=(note,))
     files = unchanged_files(result.desired, scope)

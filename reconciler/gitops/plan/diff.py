@@ -18,7 +18,7 @@ from reconciler.gitops.live.registry import handler_for
 from reconciler.gitops.plan.connections import connection_change, recreated
 from reconciler.gitops.plan.desired import WRITE_ONLY_KINDS
 from reconciler.gitops.plan.fields import field_changes, key_changes, policy_notes
-from reconciler.gitops.plan.model import Action, Adoption, Change
+from reconciler.gitops.plan.model import Action, Adoption, Change, KeptMount
 
 EMPTY_DISPLAY = frozenset({'""', "0", "[]", "{}", "null", "false"})
 
@@ -32,6 +32,33 @@ class DiffResult:
     forget: tuple[ObjectRef, ...]
     unmanaged: tuple[ObjectRef, ...]
     orphans: tuple[ObjectRef, ...]
+    kept: tuple[KeptMount, ...] = ()
+
+
+def mount_prefix(ref: ObjectRef) -> str | None:
+    """The API path prefix of everything under a mount (None for other kinds)."""
+    if ref.kind == "SecretsEngine":
+        return ref.address.removeprefix("sys/mounts/").rstrip("/") + "/"
+    if ref.kind == "AuthMethod":
+        return "auth/" + ref.address.removeprefix("sys/auth/").rstrip("/") + "/"
+    return None
+
+
+def _keep_mounts(
+    deletes: list[Change], foreign: Sequence[ObjectRef]
+) -> tuple[list[Change], list[KeptMount]]:
+    """Drop the deletes of mounts that hold objects nobody manages: prune never takes
+    data it does not own with it."""
+    kept: list[KeptMount] = []
+    remaining: list[Change] = []
+    for change in deletes:
+        prefix = mount_prefix(change.ref)
+        inside = [r for r in foreign if prefix and r.address.startswith(prefix)]
+        if inside:
+            kept.append(KeptMount(change.ref, len(inside)))
+        else:
+            remaining.append(change)
+    return remaining, kept
 
 
 def _sort_key(ref: ObjectRef) -> tuple[int, str, str]:
@@ -157,7 +184,8 @@ def diff(
     """Compare desired states (by address) with the live ones, under the inventory's rules.
 
     Managed objects no longer in Git become deletes when `prune`, else orphans; managed
-    objects gone from both are forgotten; listed objects nobody manages are unmanaged.
+    objects gone from both are forgotten; listed objects nobody manages are unmanaged, and
+    a mount holding any of them is kept (never deleted by prune).
     """
     changes, adopt, _ = _desired_changes(desired, live, inventory, fp, sources or {})
     desired_keys = {str(s.ref): s.ref.address for s in desired.values()}
@@ -176,10 +204,13 @@ def diff(
             orphans.append(entry.ref)
     deletes.sort(key=lambda c: _sort_key(c.ref), reverse=True)
     known = set(desired) | inventory.addresses()
+    foreign = unmanaged(listed, known)
+    deletes, kept = _keep_mounts(deletes, foreign)
     return DiffResult(
         tuple(changes + deletes),
         tuple(adopt),
         tuple(forget),
-        tuple(unmanaged(listed, known)),
+        tuple(foreign),
         tuple(orphans),
+        tuple(kept),
     )

@@ -12,10 +12,13 @@ from enum import Enum
 from typing import Literal
 
 from reconciler.gitops.live.model import Fields, ObjectRef
+from reconciler.gitops.manifests.config import DEFAULT_MAX_DESTROY_SHARE
 from reconciler.gitops.manifests.diagnostics import Diagnostic
 from reconciler.gitops.manifests.source import Span
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Deleting one of these drops everything under it (secrets, roles, the audit trail).
+GUARDED_KINDS = frozenset({"SecretsEngine", "AuthMethod", "AuditDevice"})
 
 
 class Action(Enum):
@@ -180,6 +183,28 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class DestroyGuard:
+    """The deletion guard a plan was made under, so apply can check a saved plan alone.
+
+    `allowed` is `--allow-destroy`; `managed` the number of managed objects when planned;
+    `max_share` the share of them a plan may delete without `allowed` (sealkeep.yaml's
+    `apply.max_destroy_share`).
+    """
+
+    allowed: bool = False
+    managed: int = 0
+    max_share: float = DEFAULT_MAX_DESTROY_SHARE
+
+
+@dataclass(frozen=True)
+class KeptMount:
+    """A mount prune would delete but keeps: it holds `unmanaged` objects nobody manages."""
+
+    ref: ObjectRef
+    unmanaged: int
+
+
+@dataclass(frozen=True)
 class Plan:
     """A saved, reviewable plan.
 
@@ -189,8 +214,10 @@ class Plan:
     `source` names the commit (None outside Git); `files_changed` is set by `--base`;
     `unchanged` by `--changed-only`, whose plan reads no object outside the changed files;
     `notes` say how the plan was made when it matters (e.g. why it planned every file).
-    `locations` ("Kind/name" -> where Git declares it) and `warnings` (load diagnostics) serve
-    the renderers and are not saved in a plan file.
+    `destroy` is the deletion guard apply checks (see `refused`); `kept` the mounts prune
+    leaves because they hold unmanaged data. `locations` ("Kind/name" -> where Git declares
+    it) names the file of a failed change (a plan file keeps those of its changes);
+    `warnings` (load diagnostics) serve the renderers and are not saved in a plan file.
     """
 
     created_at: str
@@ -212,6 +239,8 @@ class Plan:
     files_changed: FilesChanged | None = None
     unchanged: Unchanged | None = None
     notes: tuple[str, ...] = ()
+    destroy: DestroyGuard = field(default_factory=DestroyGuard)
+    kept: tuple[KeptMount, ...] = ()
     locations: Mapping[str, Span] = field(default_factory=dict, compare=False)
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
@@ -226,6 +255,33 @@ class Plan:
             counts[Action.REPLACE],
             counts[Action.DELETE],
         )
+
+    @property
+    def deletes(self) -> tuple[Change, ...]:
+        """The changes that delete an object, in execution order."""
+        return tuple(c for c in self.changes if c.action is Action.DELETE)
+
+    def destroy_reasons(self) -> list[str]:
+        """Why apply refuses this plan without `--allow-destroy` (empty: it does not)."""
+        deletes = self.deletes
+        reasons = [
+            f"it deletes {c.ref.kind} {c.ref.name} ({c.ref.address}) and all it holds"
+            for c in deletes
+            if c.ref.kind in GUARDED_KINDS
+        ]
+        limit = self.destroy.max_share * self.destroy.managed
+        if deletes and len(deletes) > limit:
+            reasons.append(
+                f"it deletes {len(deletes)} of {self.destroy.managed} managed object(s), "
+                f"more than {self.destroy.max_share:.0%} (apply.max_destroy_share)"
+            )
+        return reasons
+
+    @property
+    def refused(self) -> bool:
+        """Whether apply refuses this plan: it destroys too much and was not made with
+        `--allow-destroy`."""
+        return not self.destroy.allowed and bool(self.destroy_reasons())
 
     @property
     def has_changes(self) -> bool:

@@ -14,17 +14,20 @@ from typing import Any, cast
 
 from reconciler.gitops.live.model import ObjectRef, canonical_json
 from reconciler.gitops.live.normalise import frozen, plain
+from reconciler.gitops.manifests.source import Span
 from reconciler.gitops.plan.model import (
     FORMAT_VERSION,
     Action,
     Adoption,
     Change,
+    DestroyGuard,
     FieldChange,
     FileChange,
     FilesChanged,
     FileStatus,
     KeyChange,
     KeyChangeKind,
+    KeptMount,
     Plan,
     PlanSource,
     TargetInfo,
@@ -183,13 +186,25 @@ def encode_plan(plan: Plan) -> dict[str, Any]:
         "unmanaged": [_ref(r) for r in plan.unmanaged],
         "orphans": [_ref(r) for r in plan.orphans],
         "skipped": [_ref(r) for r in plan.skipped],
+        "destroy": {
+            "allowed": plan.destroy.allowed,
+            "managed": plan.destroy.managed,
+            "max_share": plan.destroy.max_share,
+            "refused": plan.destroy_reasons() if plan.refused else [],
+        },
+        "kept": [{**_ref(m.ref), "unmanaged": m.unmanaged} for m in plan.kept],
+        "locations": _locations(plan),
         **_optional(plan),
     }
 
 
+def _digest(data: Mapping[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
 def plan_hash(plan: Plan) -> str:
-    """`sha256:` and the hex digest of the plan's canonical JSON."""
-    return "sha256:" + hashlib.sha256(canonical_json(encode_plan(plan)).encode()).hexdigest()
+    """`sha256:` and the hex digest of the plan's canonical JSON (summary counts included)."""
+    return _digest(encode_plan(plan))
 
 
 def decode_plan(raw: Mapping[str, Any]) -> Plan:
@@ -213,7 +228,27 @@ def decode_plan(raw: Mapping[str, Any]) -> Plan:
         commit=raw.get("commit"),
         prune=bool(raw["prune"]),
         ephemeral_fingerprints=bool(raw["ephemeral_fingerprints"]),
+        destroy=_undestroy(raw["destroy"]),
+        kept=tuple(KeptMount(_unref(m), int(m["unmanaged"])) for m in raw["kept"]),
+        locations={key: _unspan(str(where)) for key, where in raw["locations"].items()},
         **_unoptional(raw),
+    )
+
+
+def _locations(plan: Plan) -> dict[str, str]:
+    """Where Git declares each changed object, so apply errors name file:line:col."""
+    wanted = {str(c.ref) for c in plan.changes}
+    return {key: str(span) for key, span in sorted(plan.locations.items()) if key in wanted}
+
+
+def _unspan(text: str) -> Span:
+    path, line, column = text.rsplit(":", 2)
+    return Span(path, int(line), int(column))
+
+
+def _undestroy(raw: Mapping[str, Any]) -> DestroyGuard:
+    return DestroyGuard(
+        allowed=bool(raw["allowed"]), managed=int(raw["managed"]), max_share=float(raw["max_share"])
     )
 
 
@@ -243,6 +278,8 @@ def load_plan(path: Path) -> Plan:
         plan = decode_plan(raw)
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"{path}: malformed plan file ({exc})") from None
-    if recorded != plan_hash(plan):
+    # The file as read must match too: derived fields (the summary counts, the refusal
+    # reasons) are not decoded, so only this catches an edit to them.
+    if recorded != plan_hash(plan) or recorded != _digest(raw):
         raise PlanFileError(f"{path}: the plan's hash does not match its content (edited?)")
     return plan

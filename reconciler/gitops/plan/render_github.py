@@ -17,6 +17,7 @@ from reconciler.gitops.manifests.diagnostics import Diagnostic, Severity
 from reconciler.gitops.manifests.source import Span
 from reconciler.gitops.plan.model import Action, Change, Plan
 from reconciler.gitops.plan.render_markdown import render_markdown
+from reconciler.gitops.plan.render_text import destroy_lines, display_order
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 Level = Literal["error", "warning", "notice"]
@@ -100,7 +101,17 @@ def _change_annotation(change: Change, where: Span | None, prefix: str) -> Annot
 def plan_annotations(plan: Plan, prefix: str = "") -> list[Annotation]:
     """Annotations for the plan's warnings and for every delete and replacement."""
     found = [diagnostic_annotation(d, prefix) for d in plan.warnings]
-    for change in plan.changes:
+    # The deletion guard's verdict comes first: an error when apply will refuse the plan.
+    level: Level = "notice" if plan.destroy.allowed else "error"
+    for line in destroy_lines(plan):
+        found.append(Annotation(level, line, title="sealkeep plan: destroy"))
+    for kept in plan.kept:
+        message = (
+            f"prune keeps {kept.ref} ({kept.ref.address}): it holds {kept.unmanaged} "
+            "object(s) the reconciler does not manage"
+        )
+        found.append(Annotation("warning", message, title="sealkeep plan: kept"))
+    for change in display_order(plan):
         if change.action in DESTRUCTIVE:
             where = plan.locations.get(str(change.ref))
             found.append(_change_annotation(change, where, prefix))

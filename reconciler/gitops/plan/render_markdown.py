@@ -10,6 +10,9 @@ from reconciler.gitops.plan.model import Action, Change, FilesChanged, Plan
 from reconciler.gitops.plan.render_text import (
     change_heading,
     change_lines,
+    destroy_lines,
+    display_order,
+    kept_lines,
     source_line,
     unchanged_line,
 )
@@ -96,13 +99,16 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     unchanged = unchanged_line(plan)
     if unchanged is not None:
         head += [f"_{unchanged}_", ""]
-    head.append(f"**{plan.summary().line()}**\n\n")
+    head.append(f"**{plan.summary().line()}**\n")
+    head += [f"> **{line}**" for line in destroy_lines(plan)]
+    head += [line.lstrip() for line in kept_lines(plan)]
+    head.append("\n")
     text = "\n".join(head)
     if not plan.changes:
         return text + "\nNo changes. The store matches the repo.\n"
     budget = limit - RESERVE
     shown = 0
-    for change in plan.changes:
+    for change in display_order(plan):
         section = _section(change)
         if len(text) + len(section) > budget:
             break

@@ -1,7 +1,9 @@
 """The human view of a Plan: one block per change, symbols `+ ~ - ±`, a summary line.
 
-Colour only when asked (the CLI asks when stdout is a terminal). Secret values never
-appear: a Secret shows its key names and value fingerprints.
+Colour only when asked (the CLI asks when stdout is a terminal; click.style output is
+stripped when NO_COLOR or --no-color says so). Deletes come first, in red, so a reviewer
+sees what is destroyed before anything else. Secret values never appear: a Secret shows
+its key names and value fingerprints.
 """
 
 from __future__ import annotations
@@ -44,6 +46,34 @@ def change_lines(change: Change) -> list[str]:
 def change_heading(change: Change) -> str:
     """`+ Kind/name (address)`."""
     return f"{change.action.value} {change.ref} ({change.ref.address})"
+
+
+def display_order(plan: Plan) -> list[Change]:
+    """The changes as shown: deletes first (in execution order), then the rest."""
+    deletes = [c for c in plan.changes if c.action is Action.DELETE]
+    return deletes + [c for c in plan.changes if c.action is not Action.DELETE]
+
+
+def destroy_lines(plan: Plan) -> list[str]:
+    """What the deletion guard says: why apply refuses the plan, or that it was allowed."""
+    reasons = plan.destroy_reasons()
+    if not reasons:
+        return []
+    if plan.destroy.allowed:
+        return [f"Destroy allowed (--allow-destroy): {r}." for r in reasons]
+    return [
+        *(f"Apply will refuse this plan: {r}." for r in reasons),
+        "Plan again with --allow-destroy if this is intended.",
+    ]
+
+
+def kept_lines(plan: Plan) -> list[str]:
+    """Mounts prune keeps because they hold objects the reconciler does not manage."""
+    if not plan.kept:
+        return []
+    title = "Kept (removed from Git, but holds data the reconciler does not manage; not deleted)"
+    items = [f"  {m.ref} ({m.ref.address}): {m.unmanaged} unmanaged object(s)" for m in plan.kept]
+    return ["", f"{title}:", *items]
 
 
 def _refs(title: str, refs: Iterable[ObjectRef]) -> list[str]:
@@ -102,10 +132,11 @@ def render_text(plan: Plan, color: bool = False) -> str:
     lines = [*_context(plan), ""]
     if not plan.changes:
         lines.append("No changes. The store matches the repo.")
-    for change in plan.changes:
+    for change in display_order(plan):
         colour = COLOURS[change.action]
         lines.append(_paint("  " + change_heading(change), colour, color, bold=True))
         lines += [_paint(line, colour, color) for line in change_lines(change)]
+    lines += kept_lines(plan)
     if plan.adopt:
         lines += _refs("Adopted into the inventory (already in sync)", (a.ref for a in plan.adopt))
     lines += _refs("Forgotten (managed, gone from Git and from the store)", plan.forget)
@@ -116,4 +147,8 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if unchanged is not None:
         lines += ["", unchanged]
     lines += ["", _paint(plan.summary().line(), None, color, bold=True)]
+    guard = destroy_lines(plan)
+    if guard:
+        colour = "yellow" if plan.destroy.allowed else "red"
+        lines += [_paint(line, colour, color, bold=True) for line in guard]
     return "\n".join(lines) + "\n"

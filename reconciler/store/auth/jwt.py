@@ -352,11 +352,19 @@ class JWTBackend(Backend):
         self._keys: KeySet | None = None
         self._keys_for = ""
         return [
-            PathSpec("login", {Operation.UPDATE: self._login}, LOGIN_FIELDS, unauthenticated=True),
+            # Login and config writes fetch keys or call the cluster: off the request lock.
+            PathSpec(
+                "login",
+                {Operation.UPDATE: self._login},
+                LOGIN_FIELDS,
+                unauthenticated=True,
+                slow=True,
+            ),
             PathSpec(
                 "config",
                 {Operation.READ: self._read_config, Operation.UPDATE: self._write_config},
                 CONFIG_FIELDS,
+                slow=True,
             ),
             *self.roles.paths(self._write_role, ROLE_FIELDS),
         ]

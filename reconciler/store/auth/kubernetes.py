@@ -231,11 +231,19 @@ class KubernetesBackend(Backend):
         """The Kubernetes path table (§6.2 of the API subset)."""
         self.roles = RoleTable(self.storage, KubernetesRole.from_json)
         return [
-            PathSpec("login", {Operation.UPDATE: self._login}, LOGIN_FIELDS, unauthenticated=True),
+            # Login and config writes fetch keys or call the cluster: off the request lock.
+            PathSpec(
+                "login",
+                {Operation.UPDATE: self._login},
+                LOGIN_FIELDS,
+                unauthenticated=True,
+                slow=True,
+            ),
             PathSpec(
                 "config",
                 {Operation.READ: self._read_config, Operation.UPDATE: self._write_config},
                 CONFIG_FIELDS,
+                slow=True,
             ),
             *self.roles.paths(self._write_role, ROLE_FIELDS),
         ]

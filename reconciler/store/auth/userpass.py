@@ -93,6 +93,7 @@ class UserpassBackend(Backend):
                 {Operation.UPDATE: self._login},
                 PASSWORD_FIELDS,
                 unauthenticated=True,
+                slow=True,  # argon2id: off the request lock
             ),
             PathSpec("users/?", {Operation.LIST: self._list}),
             PathSpec(
@@ -104,9 +105,13 @@ class UserpassBackend(Backend):
                 },
                 USER_FIELDS,
                 existence_check=self._exists,
+                slow=True,
             ),
             PathSpec(
-                rf"users/{USER}/password", {Operation.UPDATE: self._set_password}, PASSWORD_FIELDS
+                rf"users/{USER}/password",
+                {Operation.UPDATE: self._set_password},
+                PASSWORD_FIELDS,
+                slow=True,
             ),
             PathSpec(
                 rf"users/{USER}/policies", {Operation.UPDATE: self._set_policies}, POLICY_FIELDS

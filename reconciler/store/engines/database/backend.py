@@ -18,6 +18,7 @@ class DatabaseBackend(Backend):
     """
 
     type_name = "database"
+    slow_work = True  # every path may call a database plugin
 
     def __init__(self, ctx: MountContext) -> None:
         # The path table refers to these, and Backend.__init__ builds it.
