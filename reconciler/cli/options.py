@@ -1,4 +1,4 @@
-"""Options every store command shares: -address, -token, -format; and input error mapping."""
+"""Options every store command shares: -address, -token, -format; and the error mapping."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from typing import Any, TypeVar
 import click
 import hvac
 
-from reconciler.cli.errors import UserError
+from reconciler.cli.errors import user_errors
 from reconciler.cli.render import FORMATS, Format
 from reconciler.client.connection import connect
-from reconciler.client.errors import ClientInputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,20 +32,12 @@ class Session:
 
 
 def user_input(func: F) -> F:
-    """Show the client's input errors as user errors (exit 1, message as written)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ClientInputError as exc:
-            raise UserError(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+    """Show the client's errors (bad input, failed requests) the one way errors are shown."""
+    return user_errors(func)
 
 
 def store_command(func: F) -> F:
-    """Give a command -address/-token/-format as one `session`; map client input errors."""
+    """Give a command -address/-token/-format as one `session`; map the client's errors."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, address: str | None, token: str | None, fmt: str, **kw: Any) -> Any:

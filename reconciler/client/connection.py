@@ -8,7 +8,9 @@ from urllib.parse import urlparse
 
 import hvac
 
+from reconciler.client import tokenstate
 from reconciler.client.errors import ClientInputError
+from reconciler.client.transport import TranslatingAdapter
 
 DEFAULT_ADDRESS = "http://127.0.0.1:8200"
 _TRUE = frozenset({"1", "t", "true", "yes", "y"})
@@ -19,27 +21,49 @@ def token_file() -> Path:
     return Path.home() / ".vault-token"
 
 
-def resolve_address(address: str | None) -> str:
-    """`address`, else VAULT_ADDR, else the default; must be an http(s) URL."""
-    url = (address or os.environ.get("VAULT_ADDR") or DEFAULT_ADDRESS).rstrip("/")
+def address_and_source(address: str | None) -> tuple[str, str]:
+    """The server URL and where it came from: `option`, `VAULT_ADDR` or `default`."""
+    if address:
+        url, source = address, "option"
+    elif os.environ.get("VAULT_ADDR"):
+        url, source = os.environ["VAULT_ADDR"], "VAULT_ADDR"
+    else:
+        url, source = DEFAULT_ADDRESS, "default"
+    url = url.rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ClientInputError(f"address {url!r} is not an http:// or https:// URL")
-    return url
+        where = "VAULT_ADDR" if source == "VAULT_ADDR" else "-address"
+        raise ClientInputError(
+            f"address {url!r} is not an http:// or https:// URL",
+            where=where,
+            hint="for example http://127.0.0.1:8200",
+        )
+    return url, source
+
+
+def resolve_address(address: str | None) -> str:
+    """`address`, else VAULT_ADDR, else the default; must be an http(s) URL."""
+    return address_and_source(address)[0]
+
+
+def token_and_source(token: str | None) -> tuple[str | None, str]:
+    """The token and where it came from: `-token`, `VAULT_TOKEN`, `~/.vault-token` or ""."""
+    if token:
+        return token, "-token"
+    from_env = os.environ.get("VAULT_TOKEN")
+    if from_env:
+        return from_env, "VAULT_TOKEN"
+    path = token_file()
+    if path.is_file():
+        stored = path.read_text().strip()
+        if stored:
+            return stored, "~/.vault-token"
+    return None, ""
 
 
 def resolve_token(token: str | None) -> str | None:
     """`token`, else VAULT_TOKEN, else the contents of ~/.vault-token, else None."""
-    if token:
-        return token
-    from_env = os.environ.get("VAULT_TOKEN")
-    if from_env:
-        return from_env
-    path = token_file()
-    if path.is_file():
-        stored = path.read_text().strip()
-        return stored or None
-    return None
+    return token_and_source(token)[0]
 
 
 def _verify() -> bool | str:
@@ -57,12 +81,25 @@ def connect(address: str | None = None, token: str | None = None) -> hvac.Client
     """An hvac client for `address` / `token`, falling back to the vault CLI's environment.
 
     TLS: VAULT_CACERT names a CA bundle; VAULT_SKIP_VERIFY=true turns verification off.
+    Every failed request raises a `reconciler.client.errors.ClientError` that names the
+    method, the API path and the address, with a hint.
     """
-    return hvac.Client(url=resolve_address(address), token=resolve_token(token), verify=_verify())
+    url, address_source = address_and_source(address)
+    value, token_source = token_and_source(token)
+    client = hvac.Client(url=url, token=value, verify=_verify(), adapter=TranslatingAdapter)
+    adapter = client.adapter
+    assert isinstance(adapter, TranslatingAdapter)
+    adapter.address_source, adapter.token_source = address_source, token_source
+    return client
 
 
-def save_token(token: str) -> Path:
-    """Write `token` to ~/.vault-token, readable by the owner only (0600); returns the path."""
+def save_token(token: str, ttl_seconds: int = 0) -> Path:
+    """Write `token` to ~/.vault-token, readable by the owner only (0600); returns the path.
+
+    `ttl_seconds` (from the login answer) is remembered, hashed with the token, so that a
+    later 403 can say the token expired rather than that it is wrong.
+    """
+    tokenstate.remember(token, ttl_seconds)
     path = token_file()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -124,5 +124,8 @@ def login(
         if not token:
             raise ClientInputError(f"auth/{mount}/login answered without a token")
         shown = _auth_table(raw)
-    stored_at = save_token(token) if store else None
+    ttl = int((raw.get("auth") or raw.get("data") or {}).get("lease_duration") or 0)
+    if not ttl:
+        ttl = int((raw.get("data") or {}).get("ttl") or 0)
+    stored_at = save_token(token, ttl) if store else None
     return LoginResult(raw=raw, data=shown, token=token, stored_at=stored_at)

@@ -2,8 +2,9 @@
 
 A `SealkeepError` carries its message as written, where the problem is (`where`: a
 file:line, a JSON path or an API path) and, when there is one, a `hint` saying what to do.
-The CLI maps every `SealkeepError` to exit code 1 in one place; anything else is an
-internal fault (exit 3). The store's `StoreError` (HTTP status codes) is one of them.
+The CLI maps every `SealkeepError` to exit code 1 in one place (`Error: <where>: <message>`,
+then `Hint: ...`); one marked `internal` (a server's 5xx) and anything else exit 3. The
+store's `StoreError` (HTTP status codes) is one of them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ class SealkeepError(Exception):
 
     where: str | None = None
     hint: str | None = None
+    # A fault of a server or of ours rather than of the user's input: the CLI exits 3.
+    internal: bool = False
 
     def __init__(self, message: str = "", *, where: str | None = None, hint: str | None = None):
         super().__init__(message)
