@@ -17,6 +17,7 @@ Factory = Callable[[MountContext], Backend]
 SECRET_ENGINES = {
     "kv": "reconciler.store.engines.kv:create_kv_backend",
     "database": "reconciler.store.engines.database:DatabaseBackend",
+    "transit": "reconciler.store.engines.transit:TransitBackend",
 }
 AUTH_METHODS = {
     "approle": "reconciler.store.auth.approle:AppRoleBackend",

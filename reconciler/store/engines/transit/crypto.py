@@ -48,6 +48,10 @@ _HMAC_DIGESTS = {
 }
 
 
+# Vault's RSA encryption: OAEP with SHA-256 and no label.
+_OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+
 def b64decode(value: str, what: str) -> bytes:
     """Strict standard base64, or a 400 naming the field."""
     try:
@@ -98,6 +102,9 @@ def encrypt(key: TransitKey, version: int, plaintext: bytes, context: bytes = b"
     """Encrypt with one version; convergent keys derive their nonce from the plaintext."""
     if not key.supports_encryption:
         raise BadRequest(f"message encryption not supported for key type {key.type}")
+    if key.type.startswith("rsa-"):
+        public = key.versions[version].private_key().public_key()
+        return frame(version, public.encrypt(plaintext, _OAEP))
     secret = _context_key(key, key.versions[version], context)
     if key.convergent_encryption:
         nonce = hmac.digest(secret, plaintext, "sha256")[:NONCE_SIZE]
@@ -111,6 +118,12 @@ def decrypt(key: TransitKey, ciphertext: str, context: bytes = b"") -> bytes:
     if not key.supports_encryption:
         raise BadRequest(f"message decryption not supported for key type {key.type}")
     number, payload = unframe(ciphertext)
+    if key.type.startswith("rsa-"):
+        private = key.version_for_decryption(number).private_key()
+        try:
+            return bytes(private.decrypt(payload, _OAEP))
+        except ValueError:
+            raise BadRequest("failed to RSA decrypt the ciphertext: decryption error") from None
     secret = _context_key(key, key.version_for_decryption(number), context)
     if len(payload) <= NONCE_SIZE:
         raise BadRequest("invalid ciphertext: too short")
@@ -209,4 +222,3 @@ def verify(
         return True
     except InvalidSignature:
         return False
-

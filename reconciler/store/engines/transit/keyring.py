@@ -121,8 +121,8 @@ class TransitKey:
 
     @property
     def supports_encryption(self) -> bool:
-        """True for the symmetric cipher types."""
-        return self.type in SYMMETRIC
+        """True for the symmetric cipher types and RSA (OAEP), as in Vault."""
+        return self.type in SYMMETRIC or self.type.startswith("rsa-")
 
     @property
     def supports_signing(self) -> bool:
