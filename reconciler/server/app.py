@@ -80,10 +80,14 @@ class VaultAPI:
         try:
             req = await self._build(http)
             resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
-            return _render(req, resp, head)
+            answer = _render(req, resp, head)
+            answer.headers.update(req.response_headers)  # X-Ratelimit-* when quotas say so
+            return answer
         except (StoreError, HTTPError) as exc:
             status, body = error_body(exc)
-            return _json(status, body, head)
+            answer = _json(status, body, head)
+            answer.headers.update(getattr(exc, "headers", {}))  # a 429's Retry-After
+            return answer
         except Exception:
             log.exception("internal error serving %s %s", http.method, http.url.path)
             return _json(500, encode({"errors": ["internal error"]}), head)

@@ -158,6 +158,8 @@ class Core:
             return raw(self, req)
         validate_path(req.path)
         runtime = self.require_runtime()
+        # Quotas first, outside the lock: a flood is refused before it costs a token lookup.
+        req.response_headers = runtime.quotas.enforce(req)
         if not self._lock.acquire(timeout=self.config.request_wait_limit):
             raise Unavailable("request timed out waiting for the server; try again later")
         try:

@@ -95,6 +95,8 @@ class Request:
     entity_id: str = ""
     granting_policies: tuple[str, ...] = ()
     token_entry: Any = None  # the caller's TokenEntry (typed in auth.token_store)
+    # Headers the core asks the HTTP layer to send with any answer (rate-limit quotas):
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_root(self) -> bool:

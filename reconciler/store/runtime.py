@@ -30,6 +30,7 @@ from reconciler.store.mounts import (
     normalize_mount_path,
 )
 from reconciler.store.policy_store import PolicyStore
+from reconciler.store.quotas import QuotaManager
 from reconciler.store.storage.cache import ReadCache
 from reconciler.store.storage.view import StorageView
 from reconciler.store.system.backend import SystemBackend
@@ -59,6 +60,7 @@ class Runtime:
         self.leases = LeaseManager(sys_view.sub("expire/"), self.backend_for)
         self.tokens.revoke_leases = self.leases.revoke_for_token
         self.mounts = MountTable()
+        self.quotas = QuotaManager(sys_view.sub("quotas/"), self.mounts, self.audit_request)
         self.cluster: tuple[str, str] = ("", "")
 
     @classmethod
@@ -73,6 +75,7 @@ class Runtime:
         runtime.leases.load()
         runtime.tokens.load_expiry()
         runtime.audit.load()
+        runtime.quotas.load()
         return runtime
 
     def _cluster_identity(self) -> tuple[str, str]:

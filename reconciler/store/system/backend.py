@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.store.framework import Backend, MountContext, PathSpec
-from reconciler.store.system import audit_paths, keys_paths, lease_paths, mount_paths, policy_paths
+from reconciler.store.system import (
+    audit_paths,
+    keys_paths,
+    lease_paths,
+    mount_paths,
+    policy_paths,
+    quota_paths,
+)
 
 if TYPE_CHECKING:
     from reconciler.store.core import Core
@@ -29,4 +36,5 @@ class SystemBackend(Backend):
             *keys_paths.paths(core),
             *lease_paths.paths(core),
             *audit_paths.paths(core),
+            *quota_paths.paths(core),
         ]
