@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
-import hvac
 
 from reconciler.cli.errors import EXIT_OK, EXIT_USER, UserError
 from reconciler.cli.plan import (
@@ -19,28 +19,21 @@ from reconciler.cli.plan import (
     state_mount_option,
     target_option,
 )
+from reconciler.cli.progress import LiveReport, live_report
 from reconciler.gitops.apply.lock import LockHeld
-from reconciler.gitops.apply.runner import ApplyOptions, ApplyResult, apply_plan
+from reconciler.gitops.apply.runner import ApplyResult, refuse_destroy
 from reconciler.gitops.apply.service import (
+    ApplyRequest,
     Safety,
-    client_for_plan,
+    apply_fresh,
+    apply_saved_plan,
     fresh_plan,
-    resolve_root,
-    saved_plan_tree,
 )
-from reconciler.gitops.manifests import load_config
 from reconciler.gitops.plan.build import PlanContext
-from reconciler.gitops.plan.model import Plan
-from reconciler.gitops.plan.planfile import load_plan
-
-MARKS = {"applied": "ok", "failed": "FAILED", "not applied": "skipped"}
 
 
-def _report(result: ApplyResult) -> int:
-    for outcome in result.outcomes:
-        error = f": {outcome.error}" if outcome.error else ""
-        mark = MARKS.get(outcome.status, outcome.status)
-        click.echo(f"  {mark:<8} {outcome.action:<8} {outcome.ref} ({outcome.ref.address}){error}")
+def _summary(result: ApplyResult) -> int:
+    """The closing line (each outcome was already printed as it happened)."""
     applied = len(result.applied)
     if result.ok:
         click.echo(f"Apply complete: {applied} change(s) applied (apply {result.apply_id}).")
@@ -55,13 +48,10 @@ def _report(result: ApplyResult) -> int:
     return EXIT_USER
 
 
-def _apply(plan: Plan, client: hvac.Client, tree: Path, root: Path, timeout: float | None) -> None:
-    wait = timeout if timeout is not None else load_config(root)[0].apply.lock_timeout
-    try:
-        result = apply_plan(plan, client, ApplyOptions(root=tree, lock_timeout=wait))
-    except LockHeld as exc:
-        raise UserError(str(exc)) from None
-    sys.exit(_report(result))
+def _request(report: LiveReport, **given: Any) -> ApplyRequest:
+    return ApplyRequest(
+        environ=os.environ, on_outcome=report.outcome, on_start=report.start, **given
+    )
 
 
 @click.command("apply")
@@ -71,10 +61,17 @@ def _apply(plan: Plan, client: hvac.Client, tree: Path, root: Path, timeout: flo
 @target_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option("--prune", is_flag=True, help="Delete managed objects removed from Git.")
+@click.option(
+    "--allow-destroy", is_flag=True,
+    help="Allow deleting a mount, an auth method, an audit device, or more than "
+    "apply.max_destroy_share of the managed objects (refused otherwise). A saved plan "
+    "carries its own: plan it with --allow-destroy.",
+)  # fmt: skip
 @click.option("--lock-timeout", type=float, default=None, help="Seconds to wait for the lock.")
 @click.option(
     "--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Repo root (default: the current directory, or the saved plan's).",
+    help="A folder in the repo (default: the current directory, or the saved plan's); "
+    "sealkeep.yaml is looked for there and in its parents.",
 )  # fmt: skip
 @ref_option
 @changed_only_option
@@ -90,6 +87,7 @@ def apply(
     target: str | None,
     auto_approve: bool,
     prune: bool,
+    allow_destroy: bool,
     lock_timeout: float | None,
     repo: Path | None,
     ref: str | None,
@@ -104,21 +102,26 @@ def apply(
     and a saved plan whose commit is no longer the repo's, unless told otherwise.
     """
     safety = Safety(allow_dirty=allow_dirty, allow_other_branch=allow_other_branch)
-    if plan_file is not None:
-        saved = load_plan(plan_file)
-        root = resolve_root(saved, repo)
-        ctx = PlanContext(root=root, target=target, environ=os.environ)
-        with saved_plan_tree(saved, root, safety) as tree:
-            _apply(saved, client_for_plan(saved, ctx), tree, root, lock_timeout)
-    root = (repo or Path.cwd()).resolve()
-    ctx = PlanContext(
-        root=root, target=target, prune=prune, state_mount=state_mount,
-        progress=sys.stderr.isatty(), environ=os.environ, ref=ref, changed_only=changed_only,
-    )  # fmt: skip
-    with fresh_plan(ctx, safety) as fresh:
-        click.echo(render(fresh.plan, "text"), nl=False)
-        if not fresh.plan.has_changes:
-            sys.exit(EXIT_OK)
-        if not auto_approve and not click.confirm("Apply these changes?", default=False):
-            raise UserError("apply cancelled; nothing was changed")
-        _apply(fresh.plan, fresh.client, fresh.tree, root, lock_timeout)
+    given = {"target": target, "repo": repo, "lock_timeout": lock_timeout, "safety": safety}
+    try:
+        if plan_file is not None:
+            with live_report() as report:
+                result = apply_saved_plan(plan_file, _request(report, **given))
+            sys.exit(_summary(result))
+        ctx = PlanContext.at(
+            repo, target=target, prune=prune, state_mount=state_mount,
+            progress=sys.stderr.isatty(), environ=os.environ, ref=ref,
+            changed_only=changed_only, allow_destroy=allow_destroy,
+        )  # fmt: skip
+        with fresh_plan(ctx, safety) as fresh:
+            click.echo(render(fresh.plan, "text"), nl=False)
+            if not fresh.plan.has_changes:
+                sys.exit(EXIT_OK)
+            refuse_destroy(fresh.plan)
+            if not auto_approve and not click.confirm("Apply these changes?", default=False):
+                raise UserError("apply cancelled; nothing was changed")
+            with live_report() as report:
+                result = apply_fresh(fresh, _request(report, **given))
+            sys.exit(_summary(result))
+    except LockHeld as exc:
+        raise UserError(str(exc)) from None

@@ -13,21 +13,28 @@ from reconciler.cli.plan import reconcile_errors, state_mount_option, target_opt
 from reconciler.gitops.manifests import load_config
 from reconciler.gitops.plan.build import PlanContext, open_target
 from reconciler.gitops.plan.drift import detect_drift
+from reconciler.gitops.plan.render_reports import drift_json, drift_lines
 
 
 @click.command("drift")
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @target_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="json: the versioned shape in docs/json-output.md (keys only, never a value).",
+)  # fmt: skip
 @state_mount_option
 @reconcile_errors
-def drift(path: Path, target: str | None, state_mount: str) -> None:
+def drift(path: Path, target: str | None, fmt: str, state_mount: str) -> None:
     """Compare managed objects with their last apply; exit 2 when any changed."""
-    ctx = PlanContext(root=path.resolve(), target=target, environ=os.environ)
+    ctx = PlanContext.at(path, target=target, environ=os.environ)
     client, _ = open_target(ctx, load_config(ctx.root)[0])
     report = detect_drift(client, state_mount, progress=sys.stderr.isatty())
-    for item in report.drifted:
-        what = "deleted outside Git" if item.kind == "deleted" else "changed outside Git"
-        click.echo(f"  ! {item.ref} ({item.ref.address}): {what}")
+    if fmt == "json":
+        click.echo(drift_json(report), nl=False)
+        sys.exit(EXIT_CHANGES if report.has_drift else EXIT_OK)
+    for line in drift_lines(report):
+        click.echo(line)
     if report.has_drift:
         click.echo(f"Drift: {len(report.drifted)} of {report.checked} managed object(s).")
         sys.exit(EXIT_CHANGES)

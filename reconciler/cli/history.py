@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
 
 from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
-from reconciler.gitops.apply.history import read_history
+from reconciler.gitops.apply.history import history_json, read_history
 from reconciler.gitops.live.statestore import StateStore
 from reconciler.gitops.manifests import load_config
 from reconciler.gitops.plan.build import PlanContext, open_target
@@ -19,7 +18,10 @@ from reconciler.gitops.plan.build import PlanContext, open_target
 @click.option("--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=".")
 @target_option
 @click.option("--limit", "-n", type=int, default=20, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="json: the versioned shape in docs/json-output.md.",
+)  # fmt: skip
 @click.option("--changes", is_flag=True, help="List every change of each apply.")
 @state_mount_option
 @reconcile_errors
@@ -27,11 +29,11 @@ def history(
     repo: Path, target: str | None, limit: int, fmt: str, changes: bool, state_mount: str
 ) -> None:
     """Show who applied what, when, from which plan and commit, and how it went."""
-    ctx = PlanContext(root=repo.resolve(), target=target, environ=os.environ)
+    ctx = PlanContext.at(repo, target=target, environ=os.environ)
     client, _ = open_target(ctx, load_config(ctx.root)[0])
     records = read_history(StateStore(client, state_mount), limit)
     if fmt == "json":
-        click.echo(json.dumps([r.encode() for r in records], indent=2))
+        click.echo(history_json(records), nl=False)
         return
     if not records:
         click.echo("No applies recorded.")

@@ -31,6 +31,7 @@ from reconciler.gitops.plan.render_github import (
 from reconciler.gitops.plan.render_json import render_json
 from reconciler.gitops.plan.render_markdown import render_markdown
 from reconciler.gitops.plan.render_text import render_text
+from reconciler.vocabulary.errors import SealkeepError
 
 F = TypeVar("F", bound=Callable[..., Any])
 USER_ERRORS = (
@@ -51,6 +52,8 @@ def reconcile_errors(func: F) -> F:
             raise UserError(
                 f"{len(exc.diagnostics)} problem(s) found; nothing was changed"
             ) from None
+        except SealkeepError as exc:
+            raise UserError(exc.describe()) from None
         except USER_ERRORS as exc:
             raise UserError(str(exc)) from None
 
@@ -130,6 +133,11 @@ def _plan_or_annotate(ctx: PlanContext, fmt: str) -> Plan:
 )  # fmt: skip
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option("--prune", is_flag=True, help="Plan deletes of managed objects removed from Git.")
+@click.option(
+    "--allow-destroy", is_flag=True,
+    help="Record in the plan that apply may delete a mount, an auth method, an audit device "
+    "or more than apply.max_destroy_share of the managed objects (refused otherwise).",
+)  # fmt: skip
 @ref_option
 @click.option(
     "--base", default=None, metavar="REF",
@@ -145,16 +153,17 @@ def plan(
     fmt: str,
     detailed_exitcode: bool,
     prune: bool,
+    allow_destroy: bool,
     ref: str | None,
     base: str | None,
     changed_only: bool,
     state_mount: str,
 ) -> None:
     """Show what apply would change in the target store (nothing is written)."""
-    ctx = PlanContext(
-        root=path.resolve(), target=target, prune=prune, state_mount=state_mount,
+    ctx = PlanContext.at(
+        path, target=target, prune=prune, state_mount=state_mount,
         progress=sys.stderr.isatty(), environ=os.environ, ref=ref, base=base,
-        changed_only=changed_only,
+        changed_only=changed_only, allow_destroy=allow_destroy,
     )  # fmt: skip
     result = _plan_or_annotate(ctx, fmt)
     if fmt == "github":
@@ -165,4 +174,16 @@ def plan(
         digest = save_plan(result, out)
         click.echo(f"Saved the plan to {out} ({digest}).", err=True)
     code = EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK
+    if code == EXIT_CHANGES:
+        click.echo(exit_detail(result), err=True)
     sys.exit(code)
+
+
+def exit_detail(result: Plan) -> str:
+    """Why `--detailed-exitcode` exits 2: the counts, destroys first."""
+    summary = result.summary()
+    refused = "; apply will refuse it without --allow-destroy" if result.refused else ""
+    return (
+        f"Exit 2: changes planned ({summary.destroy} to destroy, {summary.add} to add, "
+        f"{summary.change} to change, {summary.replace} to replace){refused}."
+    )

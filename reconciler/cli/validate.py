@@ -10,6 +10,8 @@ import click
 from reconciler.cli.errors import EXIT_OK, EXIT_USER, UserError
 from reconciler.gitops.gitsource import GitSourceError
 from reconciler.gitops.plan.build import load_tree
+from reconciler.gitops.plan.render_reports import validation_json
+from reconciler.vocabulary.errors import SealkeepError
 
 
 @click.command("validate")
@@ -18,12 +20,24 @@ from reconciler.gitops.plan.build import load_tree
     "--ref", default=None, metavar="REF",
     help="Validate a commit, branch or tag (read from Git, not checked out).",
 )  # fmt: skip
-def validate(path: Path, ref: str | None) -> None:
-    """Check the repo's manifests: YAML, schemas, references, encryption. Exit 1 on any error."""
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="json: the versioned shape in docs/json-output.md (every diagnostic, file:line:col).",
+)  # fmt: skip
+def validate(path: Path, ref: str | None, fmt: str) -> None:
+    """Check the repo's manifests: YAML, schemas, references, encryption. Exit 1 on any error.
+
+    The repo is the nearest folder at or above PATH holding sealkeep.yaml.
+    """
     try:
-        result = load_tree(path.resolve(), ref)
+        result = load_tree(path, ref)
+    except SealkeepError as exc:
+        raise UserError(exc.describe()) from None
     except GitSourceError as exc:
         raise UserError(str(exc)) from None
+    if fmt == "json":
+        click.echo(validation_json(result, ref), nl=False)
+        sys.exit(EXIT_OK if result.ok else EXIT_USER)
     for diagnostic in result.diagnostics:
         click.echo(str(diagnostic), err=True)
     if not result.ok:

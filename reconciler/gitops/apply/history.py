@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,3 +144,17 @@ def read_history(state: StateStore, limit: int = 20) -> list[ApplyRecord]:
         if found is not None:
             records.append(ApplyRecord.decode(found[0]))
     return records
+
+
+HISTORY_FORMAT_VERSION = 1
+
+
+def history_json(records: list[ApplyRecord]) -> str:
+    """`history --format json`: `{"kind": "sealkeep-history", "format_version": 1,
+    "applies": [...]}`, newest first, each apply as stored (docs/json-output.md)."""
+    document = {
+        "kind": "sealkeep-history",
+        "format_version": HISTORY_FORMAT_VERSION,
+        "applies": [r.encode() for r in records],
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -9,7 +9,7 @@ decrypts its SOPS files from that commit, materialised for the duration of the a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,8 @@ from pathlib import Path
 import git
 import hvac
 
+from reconciler.gitops.apply.history import Outcome
+from reconciler.gitops.apply.runner import ApplyOptions, ApplyResult, apply_plan, refuse_destroy
 from reconciler.gitops.apply.stale import StalePlan
 from reconciler.gitops.gitsource import (
     GitSourceError,
@@ -25,9 +27,11 @@ from reconciler.gitops.gitsource import (
     materialize,
     open_repo,
 )
-from reconciler.gitops.manifests import load_config
+from reconciler.gitops.manifests import find_repo_root, load_config
+from reconciler.gitops.manifests.config import CONFIG_FILE
 from reconciler.gitops.plan.build import PlanContext, manifests_at, open_target, plan_loaded
 from reconciler.gitops.plan.model import Plan, PlanSource
+from reconciler.gitops.plan.planfile import load_plan
 from reconciler.gitops.plan.provenance import head_commit, in_git, source_at_ref
 
 
@@ -46,14 +50,61 @@ class FreshPlan:
     plan: Plan
     client: hvac.Client
     tree: Path
+    root: Path
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    """What the user asked of an apply besides the plan: target, repo (`-C`; None: walk up
+    from the working directory), lock wait (None: sealkeep.yaml's), Git safety overrides,
+    and where each outcome is reported as it happens."""
+
+    target: str | None = None
+    repo: Path | None = None
+    lock_timeout: float | None = None
+    safety: Safety = Safety()
+    environ: Mapping[str, str] | None = None
+    on_outcome: Callable[[Outcome], None] | None = None
+    on_start: Callable[[int], None] | None = None
 
 
 def resolve_root(plan: Plan, given: Path | None) -> Path:
-    """The repo root to read SOPS files from: given, else the plan's, else the cwd."""
+    """The repo root to read SOPS files from: the repo holding `given`, else the plan's
+    recorded root, else the repo holding the working directory (RepoNotFound if none)."""
     if given is not None:
-        return given.resolve()
+        return find_repo_root(given)
     recorded = Path(plan.root)
-    return recorded if recorded.is_dir() else Path.cwd()
+    return recorded if (recorded / CONFIG_FILE).is_file() else find_repo_root(Path.cwd())
+
+
+def _options(tree: Path, root: Path, request: ApplyRequest) -> ApplyOptions:
+    wait = request.lock_timeout
+    if wait is None:
+        wait = load_config(root)[0].apply.lock_timeout
+    return ApplyOptions(
+        root=tree, lock_timeout=wait, on_outcome=request.on_outcome, on_start=request.on_start
+    )
+
+
+def apply_saved_plan(plan_file: Path, request: ApplyRequest) -> ApplyResult:
+    """Apply a saved plan exactly as it was reviewed.
+
+    Refuses, before connecting or changing anything: a plan whose hash does not match
+    (PlanFileError), one that destroys too much without `--allow-destroy` (DestroyRefused),
+    a moved commit or another target (StalePlan), an unsafe tree (UnsafeWorkingTree).
+    """
+    saved = load_plan(plan_file)
+    refuse_destroy(saved)
+    root = resolve_root(saved, request.repo)
+    ctx = PlanContext(root=root, target=request.target, environ=request.environ)
+    with saved_plan_tree(saved, root, request.safety) as tree:
+        client = client_for_plan(saved, ctx)
+        return apply_plan(saved, client, _options(tree, root, request))
+
+
+def apply_fresh(fresh: FreshPlan, request: ApplyRequest) -> ApplyResult:
+    """Apply a plan `fresh_plan` just computed (and the user confirmed)."""
+    return apply_plan(fresh.plan, fresh.client, _options(fresh.tree, fresh.root, request))
 
 
 def client_for_plan(plan: Plan, ctx: PlanContext) -> hvac.Client:
@@ -110,7 +161,7 @@ def fresh_plan(ctx: PlanContext, safety: Safety) -> Iterator[FreshPlan]:
         check_tree(ctx.root, ctx.ref, result.config.branch, safety)
         client, target = open_target(ctx, result.config)
         plan = plan_loaded(ctx, result, client, target)
-        yield FreshPlan(plan, client, result.root)
+        yield FreshPlan(plan, client, result.root, ctx.root)
 
 
 def _check_saved_commit(root: Path, source: PlanSource) -> None:

@@ -31,12 +31,20 @@ def applied_entry(
     commit: str | None,
     applied_at: str,
 ) -> InventoryEntry:
-    """The inventory entry for a change that was applied (not a delete)."""
-    if change.ref.kind not in WRITE_ONLY_KINDS or state is None:
+    """The inventory entry for a change that was applied (not a delete), with the fields
+    and key fingerprints drift later compares (a write-only secret has no keys: it is
+    never read back)."""
+    if state is None:
         return InventoryEntry(change.ref, change.after or "", commit, applied_at)
+    if change.ref.kind not in WRITE_ONLY_KINDS:
+        keys = {k: fp.value(v) for k, v in state.secret_values().items()}
+        return InventoryEntry(
+            change.ref, change.after or "", commit, applied_at,
+            fields=state.fields, keys=keys if state.secret is not None else None,
+        )  # fmt: skip
     live_like = fp.state(replace(state, secret=None))
     secret = recorded_fingerprint(state, fp)
-    return InventoryEntry(change.ref, live_like, commit, applied_at, secret)
+    return InventoryEntry(change.ref, live_like, commit, applied_at, secret, fields=state.fields)
 
 
 def adopted_entry(adoption: Adoption, commit: str | None, applied_at: str) -> InventoryEntry:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from reconciler.gitops.live.model import ObjectRef
+from reconciler.gitops.live.model import Fields, ObjectRef
+from reconciler.gitops.live.normalise import frozen, plain
 from reconciler.gitops.live.statestore import StateStore
 
 SHARDS = 16
@@ -28,6 +29,10 @@ class InventoryEntry:
     fingerprint of Git's value at the last apply that wrote the object, "none" when Git had
     none, None when unknown (imported). `fingerprint` never covers it, so drift compares
     like with like.
+
+    `fields` (the non-sensitive fields as applied) and `keys` (each secret key's value
+    fingerprint, never a value) let drift say what changed; None when not recorded (an
+    adoption, or an entry written before they existed).
     """
 
     ref: ObjectRef
@@ -35,6 +40,8 @@ class InventoryEntry:
     commit: str | None = None
     applied_at: str = ""
     secret: str | None = None
+    fields: Fields | None = None
+    keys: Mapping[str, str] | None = None
 
     def encode(self) -> dict[str, Any]:
         """JSON form for the shard (`secret` only when recorded)."""
@@ -48,6 +55,10 @@ class InventoryEntry:
         }
         if self.secret is not None:
             out["secret"] = self.secret
+        if self.fields is not None:
+            out["fields"] = plain(self.fields)
+        if self.keys is not None:
+            out["keys"] = dict(self.keys)
         return out
 
     @classmethod
@@ -55,12 +66,15 @@ class InventoryEntry:
         """Back from the shard's JSON."""
         ref = ObjectRef(str(raw["kind"]), str(raw["name"]), str(raw["address"]))
         secret = raw.get("secret")
+        fields, keys = raw.get("fields"), raw.get("keys")
         return cls(
             ref,
             str(raw["fingerprint"]),
             raw.get("commit"),
             str(raw.get("applied_at", "")),
             None if secret is None else str(secret),
+            None if fields is None else cast(Fields, frozen(fields)),
+            None if keys is None else {str(k): str(v) for k, v in keys.items()},
         )
 
 

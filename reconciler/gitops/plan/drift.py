@@ -4,27 +4,79 @@ content hash on the live object). Needs no SOPS key: nothing is decrypted."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import hvac
 
-from reconciler.gitops.live.inventory import load_inventory
-from reconciler.gitops.live.model import ObjectRef
+from reconciler.gitops.live.inventory import InventoryEntry, load_inventory
+from reconciler.gitops.live.model import Fields, Fingerprinter, ObjectRef, ObjectState
 from reconciler.gitops.live.reader import read_objects, read_view
 from reconciler.gitops.live.statestore import StateStore
+from reconciler.gitops.plan.fields import field_changes
+from reconciler.gitops.plan.model import FieldChange, KeyChangeKind
 
 DriftKind = Literal["changed", "deleted"]
 
 
 @dataclass(frozen=True)
+class KeyDrift:
+    """One secret key added, changed or removed outside Git: its name only, never a value."""
+
+    key: str
+    change: KeyChangeKind
+
+
+@dataclass(frozen=True)
 class Drifted:
-    """One managed object that no longer matches its last apply."""
+    """One managed object that no longer matches its last apply.
+
+    `fields` are the non-sensitive fields that differ (old = as applied, new = live) and
+    `keys` the secret keys that differ; both empty when the inventory recorded no baseline
+    (`known` False: an adopted object, or one applied before baselines were kept).
+    """
 
     ref: ObjectRef
     kind: DriftKind
     expected: str
     found: str | None
+    fields: tuple[FieldChange, ...] = ()
+    keys: tuple[KeyDrift, ...] = ()
+    known: bool = True
+
+    def encode(self) -> dict[str, Any]:
+        """JSON form (drift --format json): fields with old/new, keys by name only."""
+        return {
+            "kind": self.ref.kind,
+            "name": self.ref.name,
+            "address": self.ref.address,
+            "drift": self.kind,
+            "details_known": self.known,
+            "fields": [{"path": f.path, "old": f.before, "new": f.after} for f in self.fields],
+            "keys": [{"key": k.key, "change": k.change} for k in self.keys],
+        }
+
+
+def _key_drift(recorded: Mapping[str, str], live: Fields, fp: Fingerprinter) -> list[KeyDrift]:
+    found: list[KeyDrift] = []
+    for key in sorted(set(recorded) | set(live)):
+        if key not in recorded:
+            found.append(KeyDrift(key, "added"))
+        elif key not in live:
+            found.append(KeyDrift(key, "removed"))
+        elif fp.value(live[key]) != recorded[key]:
+            found.append(KeyDrift(key, "changed"))
+    return found
+
+
+def _changed(entry: InventoryEntry, have: ObjectState, now: str, fp: Fingerprinter) -> Drifted:
+    """What changed in `have` since the apply `entry` records, as far as it is known."""
+    if entry.fields is None:
+        return Drifted(entry.ref, "changed", entry.fingerprint, now, known=False)
+    fields = field_changes(entry.fields, have.fields)
+    keys = _key_drift(entry.keys or {}, have.secret_values(), fp) if entry.keys is not None else []
+    return Drifted(entry.ref, "changed", entry.fingerprint, now, tuple(fields), tuple(keys))
 
 
 @dataclass(frozen=True)
@@ -58,5 +110,5 @@ def detect_drift(client: hvac.Client, state_mount: str, progress: bool = False) 
             continue
         now = fp.state(have)
         if now != entry.fingerprint:
-            drifted.append(Drifted(entry.ref, "changed", entry.fingerprint, now))
+            drifted.append(_changed(entry, have, now, fp))
     return DriftReport(tuple(drifted), len(entries))

@@ -270,7 +270,8 @@ class Plan:
             if c.ref.kind in GUARDED_KINDS
         ]
         limit = self.destroy.max_share * self.destroy.managed
-        if deletes and len(deletes) > limit:
+        # One ordinary object is never a mass deletion, whatever the repo's size.
+        if len(deletes) > 1 and len(deletes) > limit:
             reasons.append(
                 f"it deletes {len(deletes)} of {self.destroy.managed} managed object(s), "
                 f"more than {self.destroy.max_share:.0%} (apply.max_destroy_share)"

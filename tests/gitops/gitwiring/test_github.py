@@ -34,11 +34,12 @@ def test_annotations_point_at_the_manifest_and_escape_as_the_runner_expects() ->
     assert lines == [
         "::warning file=repo/a%2C b.yaml,line=3,col=5,title=sealkeep validate::"
         "Policy/p: odd: 100%25%0Avalue",
+        # Destroyed objects come first, as in every rendering of a plan.
+        "::warning title=sealkeep plan%3A delete::apply deletes Policy/old "
+        "(sys/policies/acl/old) (no longer declared in Git)",
         "::warning file=repo/platform/audit.yaml,line=12,title=sealkeep plan%3A replace::"
         "apply deletes and recreates AuditDevice/file (sys/audit/file): "
         "replaced because description cannot change in place",
-        "::warning title=sealkeep plan%3A delete::apply deletes Policy/old "
-        "(sys/policies/acl/old) (no longer declared in Git)",
     ]
     assert Annotation("error", "x").command() == "::error::x"
 

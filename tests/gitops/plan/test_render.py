@@ -12,7 +12,8 @@ import pytest
 from reconciler.gitops.live.inventory import Inventory, InventoryEntry
 from reconciler.gitops.live.model import Fingerprinter, LiveState, ObjectRef, ObjectState, Sensitive
 from reconciler.gitops.plan.diff import diff
-from reconciler.gitops.plan.model import Plan, TargetInfo
+from reconciler.gitops.manifests.source import Span
+from reconciler.gitops.plan.model import DestroyGuard, Plan, TargetInfo
 from reconciler.gitops.plan.planfile import PlanFileError, dumps_plan, load_plan, save_plan
 from reconciler.gitops.plan.render_json import render_json
 from reconciler.gitops.plan.render_markdown import render_markdown
@@ -82,6 +83,8 @@ def sample_plan() -> Plan:
         state_mount="sealkeep-state", root="/repo", changes=found.changes, adopt=found.adopt,
         forget=found.forget, unmanaged=found.unmanaged, orphans=found.orphans,
         commit="0123456789abcdef0123456789abcdef01234567", prune=True,
+        destroy=DestroyGuard(managed=len(inventory)),
+        locations={"Secret/api": Span("manifests/api.yaml", 1, 1)},
     )  # fmt: skip
 
 
