@@ -15,6 +15,7 @@ from reconciler.store import jsoncodec
 from reconciler.store.errors import BadRequest, StoreError
 from reconciler.store.framework import parse_bool
 from reconciler.store.logical import Auth, Operation, Request, Response
+from reconciler.vocabulary.durations import parse_duration
 
 JSON = "application/json"
 MAX_BODY = 32 * 1024 * 1024
@@ -79,6 +80,21 @@ def parse_body(body: bytes, content_type: str, method: str) -> dict[str, Any]:
     return data
 
 
+def wrap_ttl_from(headers: dict[str, str]) -> int:
+    """Seconds asked for by `X-Vault-Wrap-TTL` (an integer or a Go duration); 0 = none."""
+    raw = headers.get("x-vault-wrap-ttl", "").strip()
+    if not raw:
+        return 0
+    prefix = "error parsing X-Vault-Wrap-TTL header: "
+    try:
+        seconds = int(raw) if raw.lstrip("-").isdigit() else parse_duration(raw)
+    except ValueError:
+        raise BadRequest(f'{prefix}time: invalid duration "{raw}"') from None
+    if seconds < 0 or raw.startswith("-"):
+        raise BadRequest(prefix + "requested wrap ttl cannot be negative")
+    return int(seconds)
+
+
 def token_from(headers: dict[str, str]) -> str:
     """X-Vault-Token, else an `Authorization: Bearer` token."""
     token = headers.get("x-vault-token", "")
@@ -109,6 +125,7 @@ def build_request(
         path=path,
         data=data,
         token=token_from(headers),
+        wrap_ttl=wrap_ttl_from(headers),
         remote_addr=client[0],
         remote_port=client[1],
         headers={k: headers[k] for k in LOGGED_HEADERS if k in headers},
@@ -141,6 +158,17 @@ def render_auth(auth: Auth) -> dict[str, Any]:
 
 def render_envelope(req: Request, resp: Response) -> dict[str, Any]:
     """The standard envelope; some sys routes also copy `data` to the top level."""
+    if resp.wrap_info is not None:  # as Vault: only the wrapping token, no request id
+        return {
+            "request_id": "",
+            "lease_id": "",
+            "renewable": False,
+            "lease_duration": 0,
+            "data": None,
+            "wrap_info": resp.wrap_info,
+            "warnings": None,
+            "auth": None,
+        }
     secret = resp.secret
     body: dict[str, Any] = {
         "request_id": req.id,

@@ -30,6 +30,7 @@ from reconciler.store.seal import SealManager
 from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
+from reconciler.store.wrapping import Wrapper, should_wrap
 
 log = logging.getLogger("sealkeep.core")
 
@@ -187,11 +188,16 @@ class Core:
             last_use = self._authorize(runtime, req, mount, rel)
         except StoreError as exc:
             runtime.audit_request(req, str(exc))
+            # As Vault, a refused request is answered in the log too, not only asked.
+            runtime.audit_response(req, None, str(exc))
             raise
         runtime.audit_request(req, None)
         assert mount is not None  # _authorize answered 404 for unrouted paths
         try:
             response = self._route(runtime, req, mount, rel)
+            if should_wrap(req, response):
+                assert response is not None
+                response = Wrapper(runtime).wrap(req, response)
         except StoreError as exc:
             runtime.audit_response(req, None, str(exc))
             raise
@@ -215,7 +221,9 @@ class Core:
             exists = mount.backend.exists(req, rel)
             if exists is False:
                 req.operation = Operation.CREATE
-        result = runtime.policies.check(entry.policies, req.operation, req.path, req.data)
+        result = runtime.policies.check(
+            entry.policies, req.operation, req.path, req.data, wrap_ttl=req.wrap_ttl
+        )
         self._check_acl(result, req, mount, rel)
         if mount is None:
             raise NotFound(f'no handler for route "{req.path}". route entry not found.')

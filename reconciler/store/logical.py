@@ -121,3 +121,6 @@ class Response:
     raw: dict[str, Any] | None = None
     inject_top_level: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # Set when the response was wrapped: token, accessor, ttl, creation_time, creation_path
+    # (and wrapped_accessor); the HTTP layer then renders only this, never the payload.
+    wrap_info: dict[str, Any] | None = None

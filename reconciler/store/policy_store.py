@@ -96,15 +96,20 @@ class PolicyStore:
             return acl
 
     def check(
-        self, names: list[str], op: Operation, path: str, data: Mapping[str, Any] | None
+        self,
+        names: list[str],
+        op: Operation,
+        path: str,
+        data: Mapping[str, Any] | None,
+        wrap_ttl: int = 0,
     ) -> ACLResult:
         """The ACL decision for a request; memoised when the request carries no data.
 
         Parameter constraints depend on the data, so only data-less requests (most reads)
         are cached; the cache is dropped whenever any policy changes.
         """
-        if data:
-            return self.acl_for(names).check(op, path, data)
+        if data or wrap_ttl:
+            return self.acl_for(names).check(op, path, data, wrap_ttl=wrap_ttl)
         key = (tuple(names), op, path)
         result = self._decisions.get(key)
         if result is None:

@@ -15,6 +15,7 @@ from reconciler.store import catalog
 from reconciler.store.audit.broker import AuditBroker
 from reconciler.store.auth.token_backend import TokenBackend
 from reconciler.store.auth.tokens import TokenStore, fill_auth
+from reconciler.store.engines.cubbyhole import CubbyholeBackend
 from reconciler.store.errors import BadRequest
 from reconciler.store.framework import Backend, MountContext, MountEntry, SystemView
 from reconciler.store.ids import mount_accessor, new_uuid
@@ -58,7 +59,7 @@ class Runtime:
         self.audit = AuditBroker(sys_view.sub("audit/"))
         self.entities = sys_view.sub("entity/")
         self.leases = LeaseManager(sys_view.sub("expire/"), self.backend_for)
-        self.tokens.revoke_leases = self.leases.revoke_for_token
+        self.tokens.revoke_leases = self._token_revoked
         self.mounts = MountTable()
         self.quotas = QuotaManager(sys_view.sub("quotas/"), self.mounts, self.audit_request)
         self.cluster: tuple[str, str] = ("", "")
@@ -96,6 +97,7 @@ class Runtime:
     def _create_default_mounts(self) -> None:
         self._mount(self._entry("sys/", "system", "system endpoints used for control", "secret"))
         self._mount(self._entry("token/", "token", "token based credentials", "auth"))
+        self._mount_cubbyhole()
         # As in Vault, `secret/` is mounted by dev mode only (Core.dev_setup): after a real
         # init the usual bootstrap `secrets enable -path=secret kv-v2` must succeed.
         self._save_tables()
@@ -106,6 +108,25 @@ class Runtime:
                 entry = entry_from_json(doc)
                 entry.mount_class = mount_class  # type: ignore[assignment]
                 self._mount(entry)
+        if self.mounts.get("cubbyhole/") is None:  # a store initialised before cubbyhole
+            self._mount_cubbyhole()
+            self._save_tables()
+
+    def _mount_cubbyhole(self) -> None:
+        entry = self._entry("cubbyhole/", "cubbyhole", "per-token private secret storage", "secret")
+        entry.local = True
+        self._mount(entry)
+
+    def cubbyhole(self) -> CubbyholeBackend:
+        """The cubbyhole backend (every unsealed store has one)."""
+        mount = self.mounts.get("cubbyhole/")
+        assert mount is not None and isinstance(mount.backend, CubbyholeBackend)
+        return mount.backend
+
+    def _token_revoked(self, id_hash: str) -> None:
+        """A token is going away: revoke its leases and drop its cubbyhole."""
+        self.leases.revoke_for_token(id_hash)
+        self.cubbyhole().destroy(id_hash)
 
     def _read_table(self, key: str) -> list[dict[str, Any]]:
         raw = self.core.barrier.get(key)
@@ -145,6 +166,8 @@ class Runtime:
             return SystemBackend(ctx, self.core)
         if entry.type == "token":
             return TokenBackend(ctx, self.tokens, self.core.has_sudo)
+        if entry.type == "cubbyhole":
+            return CubbyholeBackend(ctx)
         factory = catalog.factory_for(entry.type, entry.mount_class)
         if factory is None:
             raise BadRequest(f"plugin not found in the catalog: {entry.type}")

@@ -195,8 +195,11 @@ def test_denied_requests_and_failed_logins_are_logged_with_error(
         server.client("").auth.approle.login(role_id, "wrong-secret-id", mount_point=unique)
 
     entries = _entries(audited)
-    denied = [e for e in entries if e["request"]["path"] == f"secret/data/{unique}/x"]
-    assert [e["type"] for e in denied] == ["request", "request"]
+    logged = [e for e in entries if e["request"]["path"] == f"secret/data/{unique}/x"]
+    # As in Vault, a refused request is logged twice: asked, then answered with the error.
+    assert [e["type"] for e in logged] == ["request", "response"] * 2
+    assert all("permission denied" in e["error"] for e in logged)
+    denied = [e for e in logged if e["type"] == "request"]
     assert all("permission denied" in e["error"] for e in denied)
     assert denied[0]["auth"]["policy_results"] == {"allowed": False}
     assert denied[0]["auth"]["display_name"] == "token"

@@ -12,6 +12,7 @@ from reconciler.store.system import (
     mount_paths,
     policy_paths,
     quota_paths,
+    wrapping_paths,
 )
 
 if TYPE_CHECKING:
@@ -37,4 +38,5 @@ class SystemBackend(Backend):
             *lease_paths.paths(core),
             *audit_paths.paths(core),
             *quota_paths.paths(core),
+            *wrapping_paths.paths(core),
         ]
