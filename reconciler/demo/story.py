@@ -20,11 +20,12 @@ from reconciler.gitops.manifests.kinds import AppRole, AuditDevice, DatabaseRole
 from reconciler.gitops.plan.build import PlanContext, make_plan
 from reconciler.gitops.plan.render_text import render_text
 from reconciler.gitops.sops.keysources.age import load_identities
+from reconciler.vocabulary.errors import SealkeepError
 
 Say = Callable[[str], None]
 
 
-class DemoError(Exception):
+class DemoError(SealkeepError):
     """The repo cannot carry the story (no AppRole, no Secret, ...); the message says why."""
 
 

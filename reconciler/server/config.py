@@ -10,13 +10,21 @@ import hcl
 import yaml
 
 from reconciler.vocabulary.durations import parse_duration
+from reconciler.vocabulary.errors import SealkeepError
 
 DEFAULT_ADDRESS = "127.0.0.1:8200"
 SYSTEM_TTL = 768 * 3600
 
 
-class ConfigError(Exception):
-    """A config file that cannot be used; the message names the file and the setting."""
+class ServerConfigError(SealkeepError):
+    """A server config file that cannot be used; the message names the file and the setting.
+
+    (Not the reconciler's `sealkeep.yaml` error, `reconciler.gitops.manifests.ConfigError`.)
+    """
+
+
+# The name it had before it was told apart from the reconciler's ConfigError.
+ConfigError = ServerConfigError
 
 
 @dataclass(frozen=True)

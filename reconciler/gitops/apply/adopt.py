@@ -22,9 +22,10 @@ from reconciler.gitops.live.statestore import StateStore
 from reconciler.gitops.manifests import DesiredState, ObjectKey
 from reconciler.gitops.plan.desired import desired_kv_versions
 from reconciler.gitops.plan.provenance import head_commit
+from reconciler.vocabulary.errors import SealkeepError
 
 
-class AdoptError(Exception):
+class AdoptError(SealkeepError):
     """An object named for import is not in Git, not managed by kind, or absent live."""
 
 

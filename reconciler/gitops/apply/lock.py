@@ -18,13 +18,14 @@ from typing import Any
 import hvac.exceptions
 
 from reconciler.gitops.live.statestore import StateStore
+from reconciler.vocabulary.errors import SealkeepError
 
 LOCK_PATH = "lock"
 DEFAULT_TTL = 900
 POLL_SECONDS = 0.25
 
 
-class LockHeld(Exception):
+class LockHeld(SealkeepError):
     """Another apply holds the lock; the message names the holder."""
 
 

@@ -22,9 +22,10 @@ from reconciler.gitops.plan.desired import (
     write_only_values,
 )
 from reconciler.gitops.plan.model import Plan
+from reconciler.vocabulary.errors import SealkeepError
 
 
-class StalePlan(Exception):
+class StalePlan(SealkeepError):
     """The store or the repo changed since the plan; the message names the objects."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from reconciler.vocabulary.errors import SealkeepError
 
-class GitSourceError(Exception):
+
+class GitSourceError(SealkeepError):
     """A Git repository, ref or tree cannot be read as asked.
 
     Invariant: the message is safe to show to a user as written (it holds no file content).

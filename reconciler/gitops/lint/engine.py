@@ -12,9 +12,10 @@ from reconciler.gitops.lint.model import Finding, Rule
 from reconciler.gitops.lint.rules import RULES, RULES_BY_ID
 from reconciler.gitops.lint.settings import LintSettings, load_settings
 from reconciler.gitops.manifests import Diagnostic, Severity, load_repo
+from reconciler.vocabulary.errors import SealkeepError
 
 
-class UnknownRuleError(ValueError):
+class UnknownRuleError(SealkeepError, ValueError):
     """A rule ID was asked for that does not exist."""
 
 

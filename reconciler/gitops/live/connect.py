@@ -8,9 +8,10 @@ import hvac
 
 from reconciler.client.connection import connect
 from reconciler.gitops.manifests import Target
+from reconciler.vocabulary.errors import SealkeepError
 
 
-class TargetAuthError(Exception):
+class TargetAuthError(SealkeepError):
     """The target's login settings cannot be satisfied (a variable is missing)."""
 
 

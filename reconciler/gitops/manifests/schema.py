@@ -19,6 +19,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from reconciler.vocabulary.errors import SealkeepError
+
 if TYPE_CHECKING:
     # referencing exports Resolver only from its private module; it is used for types alone.
     from referencing._core import Resolver
@@ -29,7 +31,7 @@ CONFIG_SCHEMA = "sealkeep.schema.json"
 SchemaDict = Mapping[str, object]
 
 
-class SchemaDirNotFound(RuntimeError):
+class SchemaDirNotFound(SealkeepError, RuntimeError):
     """The schemas folder could not be found; the message lists every place tried."""
 
 

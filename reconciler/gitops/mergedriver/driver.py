@@ -23,9 +23,10 @@ from reconciler.gitops.sops import (
     write_atomic,
 )
 from reconciler.gitops.sops.yamlio import load_fast
+from reconciler.vocabulary.errors import SealkeepError
 
 
-class MergeConflict(Exception):
+class MergeConflict(SealkeepError):
     """Both sides changed the same values differently; the message names the key paths only."""
 
 

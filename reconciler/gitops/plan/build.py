@@ -48,11 +48,12 @@ from reconciler.gitops.plan.scope import (
     scoped_refs,
     unchanged_files,
 )
+from reconciler.vocabulary.errors import SealkeepError
 
 MOUNT_KINDS = frozenset({"SecretsEngine", "AuthMethod"})
 
 
-class LoadFailed(Exception):
+class LoadFailed(SealkeepError):
     """The repo has errors; `diagnostics` holds every one of them."""
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:

@@ -18,13 +18,14 @@ from reconciler.gitops.live.registry import handler_for, is_managed_kind
 from reconciler.gitops.manifests import DesiredState, ObjectKey
 from reconciler.gitops.manifests import kinds as k
 from reconciler.gitops.sops import decrypt_file, decrypt_files
+from reconciler.vocabulary.errors import SealkeepError
 
 SENSITIVE_KINDS = frozenset({"Secret"})
 # Kinds whose secret the store never returns: diffed by the inventory's record, not live.
 WRITE_ONLY_KINDS = frozenset({"DatabaseConnection"})
 
 
-class DesiredError(Exception):
+class DesiredError(SealkeepError):
     """The desired state cannot be built (e.g. a SOPS file does not decrypt); names the file."""
 
 

@@ -33,11 +33,12 @@ from reconciler.gitops.plan.model import (
     TargetInfo,
     Unchanged,
 )
+from reconciler.vocabulary.errors import SealkeepError
 
 KIND = "sealkeep-plan"
 
 
-class PlanFileError(Exception):
+class PlanFileError(SealkeepError):
     """A plan file that cannot be used: unreadable, wrong version, or tampered with."""
 
 

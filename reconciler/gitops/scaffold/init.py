@@ -16,9 +16,10 @@ from reconciler.gitops.scaffold import templates
 from reconciler.gitops.sops import CreationRule, encrypt_tree
 from reconciler.gitops.sops.config import SECRET_DEFAULT_SELECTION
 from reconciler.gitops.sops.keysources.age import default_keys_file
+from reconciler.vocabulary.errors import SealkeepError
 
 
-class ScaffoldError(Exception):
+class ScaffoldError(SealkeepError):
     """The folder cannot be scaffolded as asked; the message says why and what to do."""
 
 

@@ -6,8 +6,10 @@ plaintext, a data key or a private key: callers print these messages as written.
 
 from __future__ import annotations
 
+from reconciler.vocabulary.errors import SealkeepError
 
-class SopsError(Exception):
+
+class SopsError(SealkeepError):
     """A SOPS file cannot be read, decrypted, verified or written.
 
     Invariant: the message is safe to show to a user or write to a log.

@@ -34,9 +34,10 @@ from reconciler.gitops.reconcile.cycle import error_text
 from reconciler.gitops.reconcile.session import SessionPool
 from reconciler.gitops.watch.delta import Delta, Snapshot, compare, snapshot_of
 from reconciler.gitops.watch.events import ChangeHandler, Debouncer
+from reconciler.vocabulary.errors import SealkeepError
 
 
-class NotADevelopmentStore(Exception):
+class NotADevelopmentStore(SealkeepError):
     """`apply` was asked for a store that is not on this machine."""
 
 
