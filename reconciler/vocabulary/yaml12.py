@@ -77,7 +77,8 @@ def resolve(text: str) -> Scalar:
 
 def tag_of(text: str) -> str:
     """The core-schema tag a plain scalar resolves to (one of the constants above)."""
-    return _TAGS[type(resolve(text))]
+    # Only text comes back as a subclass (a ruamel string type, say): the tag is str.
+    return _TAGS.get(type(resolve(text)), STR)
 
 
 def construct(tag: str, text: str) -> Scalar:

@@ -1,9 +1,9 @@
 """Read YAML documents with the source position of every node.
 
 Plain scalars mean what `reconciler.vocabulary.yaml12` says (YAML 1.2 as sops and go-yaml v3
-read it): `yes`/`no`/`on` are strings, `0777` is octal and `<<` is an ordinary key. The libyaml composer does the
-parsing when it is available; the node tree is then turned into plain Python values while the
-start mark of every key and value is recorded against its JSON path.
+read it): `yes`/`no`/`on` are strings, `0777` is octal and `<<` is an ordinary key. The libyaml
+composer does the parsing when it is available; the node tree is then turned into plain Python
+values while the start mark of every key and value is recorded against its JSON path.
 """
 
 from __future__ import annotations
@@ -114,7 +114,11 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
-        return _scalar(node)
+        try:
+            return _scalar(node)
+        except ValueError as exc:  # `!!int abc`: the message names the tag, not the value
+            self.problems.append(Problem(path, self.span(node), str(exc)))
+            return str(node.value)
 
     def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, YamlValue]:
         out: dict[str, YamlValue] = {}

@@ -2,8 +2,8 @@
 
 `load_fast` lets libyaml compose a node graph, resolving each scalar through a Python call,
 then walks that graph again in Python to construct the data. Here the data is built straight
-from libyaml's events, and each plain scalar is resolved with the very table and constructors
-of `yamlio._FastLoader` (the YAML 1.2 core rules), so the result is the same by construction.
+from libyaml's events, and each plain scalar is resolved by `reconciler.vocabulary.yaml12`, the
+one rule set `yamlio._FastLoader` uses too, so the result is the same by construction.
 
 Anything out of the ordinary returns None and the caller uses the full loader: an anchor, an
 alias, an explicit tag, a collection used as a key, a duplicate key, a parse error, or a
@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.cyaml import CParser
 from yaml.events import (
     AliasEvent,
@@ -28,9 +27,9 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
-from yaml.nodes import ScalarNode
 
-_STR_TAG = "tag:yaml.org,2002:str"
+from reconciler.vocabulary import yaml12
+
 _NO_KEY = object()  # a mapping that waits for its next key
 _IN_LIST = object()  # a sequence (it has no keys)
 
@@ -39,50 +38,30 @@ class _Unusual(Exception):
     """The text needs the full loader (it also raises the exact error for bad input)."""
 
 
-class ScalarRules:
-    """Resolves and constructs plain scalars with the table of the loader it mirrors."""
-
-    def __init__(self, loader: type[SafeConstructor]) -> None:
-        table: dict[Any, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers  # type: ignore[attr-defined]
-        self._wildcard = list(table.get(None, []))
-        # Per first character (the empty string for an empty scalar), wildcard ones last.
-        self._resolvers = {
-            first: [*found, *self._wildcard] for first, found in table.items() if first is not None
-        }
-        self._constructors = loader.yaml_constructors
-        self._constructor = SafeConstructor()  # construct_scalar and its class tables only
-
-    def build(self, event: ScalarEvent) -> Any:
-        """The Python value of one untagged scalar event."""
-        value: str = event.value
-        if not event.implicit[0]:  # quoted or block scalar: always a string
-            return value
-        for tag, regexp in self._resolvers.get(value[:1], self._wildcard):
-            if regexp.match(value):
-                if tag == _STR_TAG:
-                    return value
-                node = ScalarNode(tag, value, event.start_mark, event.end_mark)
-                return self._constructors[tag](self._constructor, node)
-        return value
+def _build(event: ScalarEvent) -> Any:
+    """The Python value of one untagged scalar event."""
+    if not event.implicit[0]:  # quoted or block scalar: always a string
+        return event.value
+    return yaml12.resolve(event.value)
 
 
-def load_documents(text: str, scalars: ScalarRules) -> list[Any] | None:
+def load_documents(text: str) -> list[Any] | None:
     """Every document of `text` as plain data, or None when the full loader must decide."""
     parser = CParser(text)
     try:
-        return _documents(parser, scalars)
+        return _documents(parser)
     except (_Unusual, yaml.YAMLError, ValueError):
         return None
     finally:
         parser.dispose()
 
 
-def _documents(parser: CParser, scalars: ScalarRules) -> list[Any]:
+def _documents(parser: CParser) -> list[Any]:
     docs: list[Any] = []
     # Open collections, innermost last, and for each the key a mapping waits to fill.
     stack: list[Any] = []
     keys: list[Any] = []
-    build, next_event = scalars.build, parser.get_event
+    build, next_event = _build, parser.get_event
     while True:
         event = next_event()
         kind = type(event)

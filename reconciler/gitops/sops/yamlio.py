@@ -1,7 +1,8 @@
 """YAML 1.2 reading and writing, as sops (go-yaml v3) sees the data.
 
-Two loaders share one set of YAML 1.2 core-schema rules (no `yes/no` bools, no base 60, no
-`<<` merges, timestamps kept as text, duplicate keys rejected):
+Every loader and the writer resolve plain scalars by the one YAML 1.2 rule set,
+`reconciler.vocabulary.yaml12` (no `yes/no` bools, no base 60, no `<<` merges, timestamps kept
+as text, `0777` octal as go-yaml v3 reads it); duplicate keys are rejected:
 
 - `load_fast`: PyYAML's C parser, for read-only decryption where comments do not matter
   (they are neither hashed nor part of the decrypted tree). It is several times faster, and
@@ -18,51 +19,95 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
+from ruamel.yaml.anchor import Anchor
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError as RuamelMarkedError
 from ruamel.yaml.error import YAMLError as RuamelError
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.resolver import VersionedResolver, implicit_resolvers
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 from reconciler.gitops.sops import fastyaml
 from reconciler.gitops.sops.errors import SopsError
+from reconciler.vocabulary import yaml12
 
-_CORE_TAGS = {
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:null",
-}
-_V12 = (1, 2)
+_CORE_TAGS = frozenset({yaml12.NULL, yaml12.BOOL, yaml12.INT, yaml12.FLOAT, yaml12.STR})
 
 
 class _CoreResolver(VersionedResolver):
-    """ruamel's resolver without merge keys and timestamps (go-yaml keeps both as text)."""
+    """ruamel's resolver with plain scalars tagged by the one YAML 1.2 rule set.
 
-    def add_version_implicit_resolver(
-        self, version: Any, tag: Any, regexp: Any, first: Any
-    ) -> None:
-        if tag in _CORE_TAGS:
-            super().add_version_implicit_resolver(version, tag, regexp, first)
+    The writer asks it too: a string that would read back as something else is quoted.
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0]:
+            return Tag(suffix=yaml12.tag_of(value))
+        return super().resolve(kind, value, implicit)
 
 
-def _int_12(text: str) -> int:
-    """Parse a YAML 1.2 int as ruamel does (0b, 0o, 0x, and 0777-style octal as go-yaml v3)."""
-    plain = text.replace("_", "")
-    sign = -1 if plain.startswith("-") else 1
-    digits = plain.lstrip("+-")
-    for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
-        if digits.startswith(prefix):
-            return sign * int(digits[2:], base)
-    if len(digits) > 1 and digits.startswith("0") and set(digits) <= set("01234567"):
-        return sign * int(digits, 8)
-    return sign * int(digits)
+class _WrittenInt(int):
+    """An int read from a file, written back exactly as it was (`0777`, `0x1F`, `1_000`)."""
+
+    text: str
+    anchor: Anchor | None = None  # `&name 5` keeps its anchor, so `*name` stays an alias
+
+
+class _WrittenFloat(float):
+    """A float read from a file, written back exactly as it was (`1e3`, `.5`, `.nan`)."""
+
+    text: str
+    anchor: Anchor | None = None
+
+
+def _represent_written(representer: Any, data: _WrittenInt | _WrittenFloat) -> Any:
+    tag = yaml12.INT if isinstance(data, int) else yaml12.FLOAT
+    return representer.represent_scalar(tag, data.text, anchor=data.anchor)
+
+
+class _Constructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, with numbers valued by the one rule set.
+
+    A number keeps the text it was written with, so a file read and written back changes only
+    where it was edited; ruamel's own number objects are not used, as they read `0777` as 777
+    and write some forms back as other numbers (`-0x1F`, `1_000.5`).
+    """
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        return self._number(node, _WrittenInt)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        return self._number(node, _WrittenFloat)
+
+    def _number(self, node: Any, written: type[_WrittenInt | _WrittenFloat]) -> Any:
+        text = str(node.value)
+        value = yaml12.construct(str(node.tag), text)
+        if yaml12.tag_of(text) != node.tag:
+            return value  # `!!float 42`: the value, written the plain way
+        kept = written(value)
+        kept.text = text
+        if node.anchor:
+            kept.anchor = Anchor()
+            kept.anchor.value = node.anchor
+        return kept
+
+
+# ruamel's constructor table holds its own functions: point the number tags at ours.
+_Constructor.add_constructor(yaml12.INT, _Constructor.construct_yaml_int)
+_Constructor.add_constructor(yaml12.FLOAT, _Constructor.construct_yaml_float)
 
 
 class _FastLoader(yaml.CSafeLoader):
-    """PyYAML's C loader with YAML 1.2 core rules in place of PyYAML's YAML 1.1 ones."""
+    """PyYAML's C loader with plain scalars resolved by the one YAML 1.2 rule set."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            return yaml12.tag_of(value)
+        return super().resolve(kind, value, implicit)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):
@@ -81,21 +126,14 @@ class _FastLoader(yaml.CSafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
-    def construct_yaml_int_12(self, node: Any) -> int:
-        return _int_12(str(self.construct_scalar(node)))
+    def construct_core_scalar(self, node: Any) -> Any:
+        return yaml12.construct(node.tag, str(self.construct_scalar(node)))
 
 
-def _install_core_resolvers() -> None:
-    for versions, tag, regexp, first in implicit_resolvers:
-        if _V12 in versions and tag in _CORE_TAGS:
-            _FastLoader.add_implicit_resolver(tag, regexp, first)
-    _FastLoader.add_constructor("tag:yaml.org,2002:int", _FastLoader.construct_yaml_int_12)
-    # go-yaml keeps a timestamp-looking value as its text when decoding into interface{}.
-    _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _FastLoader.construct_yaml_str)
-
-
-_install_core_resolvers()
-_SCALARS = fastyaml.ScalarRules(_FastLoader)
+for _tag in _CORE_TAGS - {yaml12.STR}:
+    _FastLoader.add_constructor(_tag, _FastLoader.construct_core_scalar)
+# go-yaml keeps a timestamp as its text when decoding into interface{} (`!!timestamp` here).
+_FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _FastLoader.construct_yaml_str)
 
 
 def _where(mark: Any) -> str:
@@ -104,7 +142,7 @@ def _where(mark: Any) -> str:
 
 def load_fast(text: str, where: str) -> Any:
     """Parse one YAML document into plain Python data (comments dropped)."""
-    docs = fastyaml.load_documents(text, _SCALARS)
+    docs = fastyaml.load_documents(text)
     if docs is not None:
         return _single(docs, where)
     return _load_full(text, where)
@@ -151,7 +189,10 @@ class _Representer(RoundTripRepresenter):
 def _roundtrip() -> YAML:
     handler = YAML(typ="rt")
     handler.Resolver = _CoreResolver
+    handler.Constructor = _Constructor
     handler.Representer = _Representer
+    handler.Representer.add_representer(_WrittenInt, _represent_written)
+    handler.Representer.add_representer(_WrittenFloat, _represent_written)
     handler.version = None
     handler.preserve_quotes = True
     handler.width = 4096

@@ -71,7 +71,7 @@ def _same(a: Any, b: Any) -> bool:
 
 @pytest.mark.parametrize("text", YAML_CASES)
 def test_event_builder_matches_the_full_loader(text: str) -> None:
-    fast = fastyaml.load_documents(text, yamlio._SCALARS)
+    fast = fastyaml.load_documents(text)
     try:
         full = list(yaml.load_all(text, Loader=yamlio._FastLoader))
     except (yaml.YAMLError, ValueError):
@@ -95,9 +95,13 @@ def test_load_fast_outcome_matches_the_full_loader(text: str) -> None:
 
 def test_a_number_that_does_not_parse_is_a_sops_error() -> None:
     with pytest.raises(SopsError) as caught:
-        yamlio.load_fast("a: 0x_\n", "bad.yaml")
+        yamlio.load_fast("a: !!int 0x_\n", "bad.yaml")
     assert str(caught.value).startswith("bad.yaml: invalid YAML")
     assert "0x_" not in str(caught.value)
+
+
+def test_a_plain_number_lookalike_is_text_as_sops_reads_it() -> None:
+    assert yamlio.load_fast("a: 0x_\n", "t.yaml") == {"a": "0x_"}
 
 
 TREE = {
