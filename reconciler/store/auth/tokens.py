@@ -95,6 +95,8 @@ class TokenStore:
             txn.put_json(f"accessor/{entry.accessor}", {"hash": entry.id_hash})
             if entry.parent_hash:
                 txn.put(f"parent/{entry.parent_hash}/{entry.id_hash}", b"")
+            if entry.expire_time:  # a token with a TTL is a lease too (token_leases.py)
+                txn.put(f"lease/{entry.path.strip('/')}/h{entry.id_hash}", b"")
             self._schedule(entry)
         return token_id, entry
 
@@ -261,6 +263,8 @@ class TokenStore:
                 txn.delete(f"accessor/{entry.accessor}")
                 if entry.parent_hash:
                     txn.delete(f"parent/{entry.parent_hash}/{id_hash}")
+                if entry.expire_time:
+                    txn.delete(f"lease/{entry.path.strip('/')}/h{id_hash}")
             txn.delete(f"id/{id_hash}")
 
     def load_expiry(self) -> int:

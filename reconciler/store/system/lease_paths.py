@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reconciler.store.auth.token_leases import TokenLeases, is_token_lease
 from reconciler.store.errors import BadRequest, NotFound
 from reconciler.store.framework import Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Operation, Request, Response, Secret
@@ -28,6 +29,9 @@ def paths(core: Core) -> list[PathSpec]:
     def leases() -> LeaseManager:
         return core.require_runtime().leases
 
+    def token_leases() -> TokenLeases:
+        return TokenLeases(core.require_runtime().tokens)
+
     def lease_id(data: FieldData) -> str:
         found = data.get("url_lease_id") or data.get("lease_id")
         if not found:
@@ -35,11 +39,15 @@ def paths(core: Core) -> list[PathSpec]:
         return found
 
     def lookup(_req: Request, data: FieldData) -> Response:
-        return Response(data=leases().lookup(lease_id(data)))
+        wanted = lease_id(data)
+        if is_token_lease(wanted):
+            return Response(data=token_leases().lookup(wanted))
+        return Response(data=leases().lookup(wanted))
 
     def list_prefix(_req: Request, data: FieldData) -> Response:
         prefix = data.get("prefix")
-        keys = leases().list(prefix.rstrip("/") + "/" if prefix else "")
+        folder = prefix.rstrip("/") + "/" if prefix else ""
+        keys = sorted(set(leases().list(folder)) | set(token_leases().list(folder)))
         if not keys:
             raise NotFound()
         return Response(data={"keys": keys})
@@ -54,15 +62,21 @@ def paths(core: Core) -> list[PathSpec]:
         return Response(secret=secret, warnings=warnings)
 
     def revoke(_req: Request, data: FieldData) -> Response | None:
-        leases().revoke(lease_id(data))
+        wanted = lease_id(data)
+        if is_token_lease(wanted):
+            token_leases().revoke(wanted)
+        else:
+            leases().revoke(wanted)
         return None if data.get("sync") else Response(status=202)
 
     def revoke_prefix(_req: Request, data: FieldData) -> Response | None:
         leases().revoke_prefix(data.get("prefix"))
+        token_leases().revoke_prefix(data.get("prefix"))
         return None if data.get("sync") else Response(status=202)
 
     def revoke_force(_req: Request, data: FieldData) -> None:
         leases().revoke_prefix(data.get("prefix"), force=True)
+        token_leases().revoke_prefix(data.get("prefix"))
 
     lease_url = r"(?:/(?P<url_lease_id>.+))?"
     return [
