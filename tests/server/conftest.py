@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import hvac
 import pytest
 
-from tests.support.databases import my_admin, pg_admin, proxy_factory
+from tests.support.databases import my_admin, pg_admin, postgres_storage_options, proxy_factory
 
-__all__ = ["db_mount", "my_admin", "pg_admin", "proxy_factory"]
+__all__ = ["db_mount", "my_admin", "pg_admin", "postgres_storage_options", "proxy_factory"]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ Import the fixtures into a conftest to use them there.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
@@ -91,3 +92,14 @@ def proxy_factory() -> Iterator[Callable[[int], PausableProxy]]:
     yield make
     for proxy in proxies:
         proxy.close()
+
+
+PG_STORAGE_URL = f"postgres://postgres@{PG_HOST}:{PG_PORT}/{PG_DB}?sslmode=disable"
+
+
+@pytest.fixture
+def postgres_storage_options(pg_admin: psycopg.Connection) -> Iterator[dict[str, str]]:
+    """`storage "postgresql"` options with a table of this test's own, dropped afterwards."""
+    table = f"{PREFIX}_kv_{uuid.uuid4().hex[:8]}"
+    yield {"connection_url": PG_STORAGE_URL, "table": table}
+    pg_admin.execute(sql.SQL("DROP TABLE IF EXISTS {0}").format(sql.Identifier(table)))

@@ -36,9 +36,28 @@ def _open_sqlite(options: Mapping[str, str]) -> Storage:
     return SqliteStorage(path)
 
 
+# Vault's postgresql options; ha_* are read by the HA coordinator, not by the storage.
+_POSTGRESQL_OPTIONS = {
+    "connection_url",
+    "table",
+    "ha_enabled",
+    "ha_table",
+    "max_parallel",
+    "max_idle_connections",
+}
+
+
+def _open_postgresql(options: Mapping[str, str]) -> Storage:
+    _check_options("postgresql", options, _POSTGRESQL_OPTIONS)
+    from reconciler.store.storage.postgresql import open_postgresql  # psycopg only when used
+
+    return open_postgresql(options)
+
+
 OPENERS: dict[str, Opener] = {
     "memory": _open_memory,
     "sqlite": _open_sqlite,
+    "postgresql": _open_postgresql,
 }
 
 

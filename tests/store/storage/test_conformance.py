@@ -14,10 +14,13 @@ from reconciler.store.storage.factory import open_storage
 Opener = Callable[[], Storage]
 
 
-@pytest.fixture(params=["memory", "sqlite", "cached-sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "cached-sqlite", "postgresql"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     """A function opening the backend under test (the same data for sqlite on each call)."""
     kind: str = request.param
+    if kind == "postgresql":
+        options = request.getfixturevalue("postgres_storage_options")
+        return lambda: open_storage("postgresql", options)
     options = {"path": str(tmp_path / "store.db")} if kind.endswith("sqlite") else {}
     if kind == "cached-sqlite":
         # The runtime's read cache must behave exactly like the storage it fronts.
