@@ -66,7 +66,7 @@ def _split_sops(tree: Any, where: str) -> tuple[MutableMapping[Any, Any], SopsMe
 
 
 def _load_plain(text: str, where: str) -> Any:
-    if where.endswith(".json"):
+    if is_json_path(where):
         try:
             return json.loads(text, object_pairs_hook=_no_duplicates)
         except ValueError as exc:
@@ -146,13 +146,15 @@ def encrypt_tree(
     rules: CreationRule | None,
     previous: DecryptedDocument | None = None,
     previous_text: str | None = None,
+    as_json: bool | None = None,
 ) -> str:
-    """Encrypt a tree into SOPS YAML text that the sops tool reads.
+    """Encrypt a tree into SOPS YAML (or JSON) text that the sops tool reads.
 
     With `previous` (the decrypted former version) the data key is kept and unchanged values
     keep their exact ciphertext; with `previous_text` too, the comments and layout of the
     former file are kept for a plain-data `tree`. Without `rules`, the previous file's
-    selection rule applies, else sops' default (`_unencrypted` suffix).
+    selection rule applies, else sops' default (`_unencrypted` suffix). `as_json` picks
+    sops' JSON form; by default a previous `.json` file stays JSON.
     """
     if "sops" in tree:
         raise SopsError("the document already has a top-level 'sops' key")
@@ -178,7 +180,9 @@ def encrypt_tree(
         other_sources=dict(old.other_sources) if old else {},
     )
     meta = _stamp(meta, mac_hex, data_key, previous)
-    return _render(work, meta)
+    if as_json is None:
+        as_json = previous is not None and is_json_path(previous.path)
+    return _render(work, meta, as_json)
 
 
 def _working_tree(
@@ -230,9 +234,21 @@ def _stamp(
     return replace(meta, lastmodified=stamp, mac=mac.seal(mac_hex, data_key, stamp))
 
 
-def _render(tree: MutableMapping[Any, Any], meta: SopsMetadata) -> str:
+def is_json_path(path_hint: str) -> bool:
+    """Whether sops reads and writes this file as JSON (by its name, as sops does)."""
+    return str(path_hint).endswith(".json")
+
+
+def dump_json(tree: Mapping[str, Any]) -> str:
+    """A SOPS tree as JSON text, tab-indented as the sops tool writes it."""
+    return json.dumps(to_plain(tree), indent="\t", ensure_ascii=False) + "\n"
+
+
+def _render(tree: MutableMapping[Any, Any], meta: SopsMetadata, as_json: bool = False) -> str:
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
+    if as_json:  # a JSON file has no comments or layout to keep
+        return dump_json({**to_plain(tree), "sops": meta.to_yaml_data()})
     block = CommentedMap()
     for key, value in meta.to_yaml_data().items():
         if key == "age":
@@ -289,7 +305,9 @@ def updatekeys(path: Path, rule: CreationRule, identities: Sequence[str] | None 
         tree["sops"]["age"].append(
             CommentedMap(recipient=entry.recipient, enc=LiteralScalarString(entry.enc))
         )
-    write_atomic(Path(path), yamlio.dump_roundtrip(tree))
+    write_atomic(
+        Path(path), dump_json(tree) if is_json_path(where) else yamlio.dump_roundtrip(tree)
+    )
     return True
 
 
@@ -304,7 +322,9 @@ def rotate(path: Path, identities: Sequence[str] | None = None) -> None:
     rule = CreationRule(
         age=fresh.recipients, selection=fresh.selection, mac_only_encrypted=fresh.mac_only_encrypted
     )
-    write_atomic(Path(path), encrypt_tree(tree, fresh.recipients, rule))
+    write_atomic(
+        Path(path), encrypt_tree(tree, fresh.recipients, rule, as_json=is_json_path(where))
+    )
 
 
 def find_cleartext_values(

@@ -27,6 +27,7 @@ from reconciler.gitops.sops.file import (
     DecryptedDocument,
     decrypt_roundtrip,
     encrypt_tree,
+    is_json_path,
     updatekeys,
     write_atomic,
 )
@@ -62,7 +63,7 @@ def new_secret(
         "spec": {"mount": mount, "path": path, "data": {}},
     }
     file.parent.mkdir(parents=True, exist_ok=True)  # a new team's folder may not exist yet
-    write_atomic(file, encrypt_tree(tree, wanted, effective))
+    write_atomic(file, encrypt_tree(tree, wanted, effective, as_json=is_json_path(str(file))))
 
 
 def _split_kv_path(file: Path, kv_path: str, mount: str | None) -> tuple[str, str]:
