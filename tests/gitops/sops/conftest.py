@@ -1,4 +1,4 @@
-"""Fixtures for the SOPS tests: real age keys, a sandboxed HOME, the shared sops vectors."""
+"""Fixtures for the SOPS tests: real age keys, a sandboxed HOME, the committed sops vectors."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 from pyrage import x25519
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SHARED = REPO_ROOT.parent / "shared"
-VECTORS = SHARED / "vectors" / "sops"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
 def vectors_dir() -> Path:
-    """The sops vectors CI places beside the clone; a clear failure when they are missing."""
-    if not VECTORS.is_dir():
-        pytest.fail(f"the shared sops vectors are missing: expected {VECTORS} (../shared)")
+    """Files the real sops tool wrote for this project (see vectors/make_vectors.py)."""
     return VECTORS
 
 

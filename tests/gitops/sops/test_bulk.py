@@ -23,11 +23,12 @@ from reconciler.gitops.sops import (
 )
 from tests.gitops.sops.conftest import AgeKey, install_default_key, vectors_dir
 
+# Files the sops tool wrote (committed, see vectors/make_vectors.py) and their key.
 VECTORS = [
-    ("sops-nix/secrets.yaml", "sops-nix/age-keys.txt"),
-    ("kustomize-controller/age.yaml", "kustomize-controller/age.txt"),
-    ("kustomize-controller/global-secret.yaml", "kustomize-controller/age-global.txt"),
-    ("helm-secrets/secrets.age.yaml", "helm-secrets/key.txt"),
+    ("app.yaml", "age-key.txt"),
+    ("legacy-3.7.yaml", "age-key.txt"),
+    ("k8s-secret.yaml", "age-key.txt"),
+    ("values.json", "age-key.txt"),
 ]
 
 
@@ -56,7 +57,7 @@ def _write_secrets(folder: Path, key: AgeKey, count: int) -> list[Path]:
 
 
 def _with_vectors(folder: Path) -> tuple[list[Path], list[str]]:
-    """Copies of the sops tool's files (every writer version) and their keys."""
+    """Copies of the sops tool's files (YAML, JSON, 3.7 metadata) and their keys."""
     paths, keys = [], []
     for name, key in VECTORS:
         target = folder / "vectors" / name
