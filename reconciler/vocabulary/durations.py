@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
+# Go's time.Duration is int64 nanoseconds: about 292 years either way.
+MAX_SECONDS = (2**63 - 1) // 1_000_000_000
+
+
+def _in_range(value: object, seconds: float) -> int:
+    """Whole seconds, or a ValueError for NaN, infinities and values past Go's range."""
+    if not math.isfinite(seconds) or abs(seconds) > MAX_SECONDS:
+        raise ValueError(
+            f"invalid duration {value!r}: out of range (at most {MAX_SECONDS} seconds either way)"
+        )
+    return int(seconds)
 
 
 def parse_duration(value: object) -> int:
@@ -15,17 +27,17 @@ def parse_duration(value: object) -> int:
     """
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
+    if isinstance(value, int | float):
+        return _in_range(value, value)
     if not isinstance(value, str):
         raise ValueError(f"invalid duration {value!r}")
     text = value.strip()
     if text == "":
         return 0
     if re.fullmatch(r"-?\d+", text):
-        return int(text)
+        if len(text) > 24:  # past any range; int() of it would be slow for no reason
+            raise ValueError(f"invalid duration {text[:24]!r}...: out of range")
+        return _in_range(value, int(text))
     sign = -1 if text.startswith("-") else 1
     body = text.lstrip("+-")
     pos = 0
@@ -37,7 +49,7 @@ def parse_duration(value: object) -> int:
         pos = match.end()
     if pos != len(body) or pos == 0:
         raise ValueError(f"invalid duration {value!r}")
-    return sign * int(total)
+    return _in_range(value, sign * total)
 
 
 def format_go_duration(seconds: int) -> str:
