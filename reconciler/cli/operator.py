@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from reconciler.cli.options import Session, store_command
@@ -105,3 +107,32 @@ def key_status(session: Session) -> None:
 
 def _installed(data: JSONDict) -> JSONDict:
     return {"Install Time": data.get("install_time"), "Encryption Count": data.get("encryptions")}
+
+
+@operator.command("migrate")
+@click.option(
+    "-config",
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="HCL or YAML file with storage_source and storage_destination blocks (Vault's shape).",
+)
+@click.option("-start", "--start", default="", help="Copy only keys from this one on (resume).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Copy into a destination that already holds data (matching keys are overwritten).",
+)
+def migrate(config_path: Path, start: str, force: bool) -> None:
+    """Copy every entry from one storage backend to another, offline, and verify the copy.
+
+    Stop the server first. Entries stay encrypted: the same unseal keys open the destination.
+    """
+    from reconciler.server.migrate import run_migration  # storage drivers only when used
+
+    result = run_migration(config_path, force=force, start=start)
+    done(
+        f"Success! All of the keys have been migrated: {result.copied} entries copied, "
+        f"{result.verified} read back and verified."
+    )

@@ -56,6 +56,11 @@ class ServerConfig:
 
 def load_config(path: Path) -> ServerConfig:
     """Parse an HCL (`.hcl`) or YAML config file."""
+    return _from_doc(path, read_config_document(path))
+
+
+def read_config_document(path: Path) -> dict[str, Any]:
+    """The settings of an HCL (`.hcl`) or YAML file as a map, or a ConfigError naming it."""
     try:
         text = path.read_text()
     except OSError as exc:
@@ -66,7 +71,13 @@ def load_config(path: Path) -> ServerConfig:
         raise ConfigError(f"{path}: cannot parse config: {exc}") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: the config must be a map of settings")
-    return _from_doc(path, doc)
+    return doc
+
+
+def storage_block(doc: dict[str, Any], name: str, path: Path) -> tuple[str, dict[str, str]]:
+    """A `<name> "<type>" { ... }` storage block: its type and its options as strings."""
+    kind, body = _block(doc, name, path)
+    return kind, {key: str(value) for key, value in body.items()}
 
 
 def _block(doc: dict[str, Any], name: str, path: Path) -> tuple[str, dict[str, Any]]:
