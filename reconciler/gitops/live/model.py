@@ -26,6 +26,7 @@ TIER_BY_KIND: Mapping[str, int] = {
     "AuthMethod": 0,
     "AuditDevice": 0,
     "Policy": 1,
+    "RateLimitQuota": 1,  # its path must name a mount that exists
     "AppRole": 2,
     "JWTRole": 2,
     "KubernetesRole": 2,

@@ -20,6 +20,7 @@ import hvac
 from reconciler.gitops.live.handlers import StoreView, list_keys, read_data
 from reconciler.gitops.live.model import LiveState, ObjectRef, ObjectState
 from reconciler.gitops.live.policies import BUILTIN_POLICIES
+from reconciler.gitops.live.quotas import QUOTAS
 from reconciler.gitops.live.registry import handler_for
 from reconciler.gitops.live.secrets import secret_address
 from reconciler.gitops.live.session import per_thread
@@ -124,6 +125,8 @@ def list_live(client: hvac.Client, view: StoreView, scope: ListScope) -> list[Ob
         for n in policies
         if n not in BUILTIN_POLICIES
     ]
+    quotas = list_keys(client, QUOTAS)
+    refs += [ObjectRef("RateLimitQuota", n, f"{QUOTAS}/{n}") for n in quotas]
     for mount in sorted(scope.auth_mounts):
         refs += _list_roles(client, view, mount)
     kv = view.kv_mounts()

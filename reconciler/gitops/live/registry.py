@@ -16,6 +16,7 @@ from reconciler.gitops.live.mounts import (
     SecretsEngineHandler,
 )
 from reconciler.gitops.live.policies import PolicyHandler
+from reconciler.gitops.live.quotas import RateLimitQuotaHandler
 from reconciler.gitops.live.roles import AppRoleHandler, JWTRoleHandler, KubernetesRoleHandler
 from reconciler.gitops.live.secrets import SecretHandler
 
@@ -26,6 +27,7 @@ HANDLERS: Mapping[str, Handler] = {
         AuthMethodHandler(),
         AuditDeviceHandler(),
         PolicyHandler(),
+        RateLimitQuotaHandler(),
         AppRoleHandler(),
         JWTRoleHandler(),
         KubernetesRoleHandler(),

@@ -247,6 +247,18 @@ def _database_static_role(meta: k.Metadata, spec: Fields) -> k.DatabaseStaticRol
     )
 
 
+def _rate_limit_quota(meta: k.Metadata, spec: Fields) -> k.RateLimitQuota:
+    rate = spec["rate"]
+    return k.RateLimitQuota(
+        metadata=meta,
+        rate=float(rate),
+        path=str(spec.get("path") or "").lstrip("/"),
+        interval=_dur(spec, "interval"),
+        block_interval=_dur(spec, "block_interval"),
+        role=str(spec.get("role") or ""),
+    )
+
+
 def _mount(spec: Fields, default: str) -> str:
     return str(spec.get("mount") or default).rstrip("/")
 
@@ -263,6 +275,7 @@ _BUILDERS: Mapping[str, Callable[[k.Metadata, Fields], k.Manifest]] = {
     "DatabaseConnection": _database_connection,
     "DatabaseRole": _database_role,
     "DatabaseStaticRole": _database_static_role,
+    "RateLimitQuota": _rate_limit_quota,
 }
 
 

@@ -267,6 +267,22 @@ class DatabaseStaticRole(Manifest):
     rotation_statements: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class RateLimitQuota(Manifest):
+    """A rate-limit quota: at most `rate` requests per `interval` seconds per client address.
+
+    `path` is "" (every request), a mount (`secret`, `auth/approle`), an API path under one, or
+    a glob ending in `*`; `role` (an auth method's role) needs `path` to be that auth mount.
+    """
+
+    kind: ClassVar[str] = "RateLimitQuota"
+    rate: float
+    path: str = ""
+    interval: int | None = None
+    block_interval: int | None = None
+    role: str = ""
+
+
 AUTH_ROLE_KINDS: tuple[type[AppRole | JWTRole | KubernetesRole], ...] = (
     AppRole,
     JWTRole,
@@ -284,5 +300,6 @@ ALL_KINDS: tuple[type[Manifest], ...] = (
     DatabaseConnection,
     DatabaseRole,
     DatabaseStaticRole,
+    RateLimitQuota,
 )
 KIND_BY_NAME: Mapping[str, type[Manifest]] = {k.kind: k for k in ALL_KINDS}

@@ -71,6 +71,8 @@ class _Prefixer:
             return replace(obj, mount=self.mount(obj.mount))
         if isinstance(obj, k.Policy):
             return self.policy(obj)
+        if isinstance(obj, k.RateLimitQuota) and obj.path:  # a global quota stays global
+            return replace(obj, path=self.policy_path(obj.path))
         return obj
 
 
