@@ -7,11 +7,9 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import UserError
 from reconciler.cli.plan import reconcile_errors
 from reconciler.demo.embedded import embedded_store
-from reconciler.demo.story import DemoError, run_story
-from reconciler.gitops.sops import SopsError
+from reconciler.demo.story import run_story
 
 
 @click.command("demo")
@@ -31,7 +29,4 @@ def demo(repo: Path, team: str, data_dir: Path | None) -> None:
         tempfile.TemporaryDirectory(prefix="sealkeep-demo-") as scratch,
         embedded_store(data_dir or Path(scratch)) as store,
     ):
-        try:
-            run_story(repo.resolve(), store, team, click.echo)
-        except (DemoError, SopsError) as exc:
-            raise UserError(str(exc)) from None
+        run_story(repo.resolve(), store, team, click.echo)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import UserError
 from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
-from reconciler.gitops.apply.adopt import AdoptError, ImportRequest, import_objects
+from reconciler.gitops.apply.adopt import ImportRequest, import_objects
 from reconciler.gitops.plan.build import PlanContext, load_checked, open_target
 
 
@@ -31,10 +30,7 @@ def import_(objects: tuple[str, ...], repo: Path, target: str | None, state_moun
         keys=objects, state_mount=state_mount, owner=owner,
         lock_timeout=result.config.apply.lock_timeout,
     )  # fmt: skip
-    try:
-        entries = import_objects(client, result.desired, request, ctx.root)
-    except AdoptError as exc:
-        raise UserError(str(exc)) from None
+    entries = import_objects(client, result.desired, request, ctx.root)
     for entry in entries:
         click.echo(f"  adopted {entry.ref} ({entry.ref.address})")
     click.echo(f"Imported {len(entries)} object(s); run `sealkeep plan` to see how they differ.")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import UserError
-from reconciler.gitops.scaffold import ScaffoldError, init_repo
+from reconciler.cli.errors import user_errors
+from reconciler.gitops.scaffold import init_repo
 
 
 @click.command("init")
@@ -20,12 +20,10 @@ from reconciler.gitops.scaffold import ScaffoldError, init_repo
     default=None,
     help="Append the new age identity here (default: ~/.config/sops/age/keys.txt).",
 )
+@user_errors
 def init(directory: Path, key_file: Path | None) -> None:
     """Scaffold DIRECTORY: config, .sops.yaml, an example policy, role and encrypted secret."""
-    try:
-        result = init_repo(directory, key_file)
-    except ScaffoldError as exc:
-        raise UserError(str(exc)) from None
+    result = init_repo(directory, key_file)
     for name in result.files:
         click.echo(f"created {result.root / name}")
     click.echo(f"age key appended to {result.key_file} (public key {result.recipient})")

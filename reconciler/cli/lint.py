@@ -10,13 +10,11 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import UserError
-from reconciler.gitops.gitsource import GitSourceError
+from reconciler.cli.errors import UserError, user_errors
 from reconciler.gitops.lint import (
     FORMATS,
     HistoryScope,
     LintFormat,
-    UnknownRuleError,
     check_files,
     lint_repo,
     render,
@@ -40,6 +38,7 @@ _ROOT = click.Path(path_type=Path, file_okay=False, exists=True)
 @click.option("--only", multiple=True, metavar="ID", help="Run only this rule (repeatable).")
 @click.option("--base", default=None, metavar="REF", help="Scan the history of BASE..HEAD.")
 @click.option("--all-history", is_flag=True, help="Scan every commit reachable from HEAD.")
+@user_errors
 def lint(
     path: Path,
     fmt: LintFormat,
@@ -50,10 +49,7 @@ def lint(
 ) -> None:
     """Check the repo at PATH for the anti-patterns of secrets-as-code (rules SK000-SK013)."""
     history = HistoryScope(base=base, all_history=all_history)
-    try:
-        report = lint_repo(path, only=only or None, history=history)
-    except (UnknownRuleError, GitSourceError) as exc:
-        raise UserError(str(exc)) from None
+    report = lint_repo(path, only=only or None, history=history)
     rendered = render(report, fmt)
     if out is None:
         click.echo(rendered, nl=False)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import UserError
-from reconciler.gitops.gitsource import GitSourceError
+from reconciler.cli.errors import UserError, user_errors
 from reconciler.gitops.mergedriver import DEFAULT_PATTERNS, MergeConflict, install, merge_files
 from reconciler.gitops.sops import SopsError
 
@@ -60,12 +59,10 @@ def run(base: Path, ours: Path, theirs: Path, path: str | None) -> None:
     metavar="GLOB",
     help=f"Files the driver merges (repeatable; default: {', '.join(DEFAULT_PATTERNS)}).",
 )
+@user_errors
 def install_command(root: Path, patterns: tuple[str, ...]) -> None:
     """Set merge.sealkeep.driver in the repo's Git config and add .gitattributes lines."""
-    try:
-        result = install(root, patterns or DEFAULT_PATTERNS)
-    except GitSourceError as exc:
-        raise UserError(str(exc)) from None
+    result = install(root, patterns or DEFAULT_PATTERNS)
     for line in result.added:
         click.echo(f"{result.attributes}: added '{line}'")
     click.echo("git config: merge.sealkeep.driver set (commit .gitattributes to share it)")

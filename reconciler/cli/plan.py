@@ -11,16 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK, UserError
-from reconciler.gitops.apply.stale import StalePlan
-from reconciler.gitops.gitsource import GitSourceError
-from reconciler.gitops.live.connect import TargetAuthError
+from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK, UserError, as_click_error
 from reconciler.gitops.live.statestore import DEFAULT_STATE_MOUNT
-from reconciler.gitops.manifests import ConfigError
 from reconciler.gitops.plan.build import LoadFailed, PlanContext, make_plan
-from reconciler.gitops.plan.desired import DesiredError
 from reconciler.gitops.plan.model import Plan
-from reconciler.gitops.plan.planfile import PlanFileError, save_plan
+from reconciler.gitops.plan.planfile import save_plan
 from reconciler.gitops.plan.render_github import (
     append_step_summary,
     diagnostic_annotation,
@@ -34,13 +29,10 @@ from reconciler.gitops.plan.render_text import render_text
 from reconciler.vocabulary.errors import SealkeepError
 
 F = TypeVar("F", bound=Callable[..., Any])
-USER_ERRORS = (
-    ConfigError, TargetAuthError, DesiredError, PlanFileError, StalePlan, GitSourceError,
-)  # fmt: skip
 
 
 def reconcile_errors(func: F) -> F:
-    """Map the library's user errors to exit 1; print every load diagnostic first."""
+    """Print every load diagnostic, then let the library's errors out as `cli.errors` shows them."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -53,9 +45,7 @@ def reconcile_errors(func: F) -> F:
                 f"{len(exc.diagnostics)} problem(s) found; nothing was changed"
             ) from None
         except SealkeepError as exc:
-            raise UserError(exc.describe()) from None
-        except USER_ERRORS as exc:
-            raise UserError(str(exc)) from None
+            raise as_click_error(exc) from None
 
     return wrapper  # type: ignore[return-value]
 

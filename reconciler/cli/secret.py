@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.errors import EXIT_USER, show_error
 from reconciler.gitops.sops import SopsError, manifest, rotate
 from reconciler.gitops.sops.keysources.age import load_identities
 
@@ -29,8 +30,8 @@ def _run(action: Callable[[], int]) -> None:
     try:
         code = action()
     except SopsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        code = 1
+        show_error(exc)
+        code = EXIT_USER
     click.get_current_context().exit(code)
 
 
@@ -97,7 +98,7 @@ def decrypt(file: Path) -> None:
 
     def body() -> int:
         if sys.stdout.isatty():
-            click.echo("warning: printing secret values to a terminal", err=True)
+            click.echo("Warning: printing secret values to a terminal", err=True)
         click.echo(manifest.decrypted_text(file), nl=False)
         return 0
 

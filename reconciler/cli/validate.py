@@ -7,11 +7,9 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.errors import EXIT_OK, EXIT_USER, UserError
-from reconciler.gitops.gitsource import GitSourceError
+from reconciler.cli.errors import EXIT_OK, EXIT_USER, user_errors
 from reconciler.gitops.plan.build import load_tree
 from reconciler.gitops.plan.render_reports import validation_json
-from reconciler.vocabulary.errors import SealkeepError
 
 
 @click.command("validate")
@@ -24,17 +22,13 @@ from reconciler.vocabulary.errors import SealkeepError
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="json: the versioned shape in docs/json-output.md (every diagnostic, file:line:col).",
 )  # fmt: skip
+@user_errors
 def validate(path: Path, ref: str | None, fmt: str) -> None:
     """Check the repo's manifests: YAML, schemas, references, encryption. Exit 1 on any error.
 
     The repo is the nearest folder at or above PATH holding sealkeep.yaml.
     """
-    try:
-        result = load_tree(path, ref)
-    except SealkeepError as exc:
-        raise UserError(exc.describe()) from None
-    except GitSourceError as exc:
-        raise UserError(str(exc)) from None
+    result = load_tree(path, ref)
     if fmt == "json":
         click.echo(validation_json(result, ref), nl=False)
         sys.exit(EXIT_OK if result.ok else EXIT_USER)

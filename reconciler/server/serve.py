@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 
@@ -12,6 +14,7 @@ import uvicorn
 from reconciler.server.app import create_app
 from reconciler.server.config import ListenerConfig
 from reconciler.store.core import Core
+from reconciler.vocabulary.errors import SealkeepError
 
 log = logging.getLogger("sealkeep.server")
 
@@ -50,8 +53,42 @@ def _exit_cleanly(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
-def serve(core: Core, listener: ListenerConfig) -> None:
-    """Serve until SIGINT/SIGTERM; in-flight requests finish, then storage closes."""
+class ListenError(SealkeepError):
+    """The listener's address cannot be bound (in use, or not this machine's)."""
+
+
+def bind(listener: ListenerConfig) -> socket.socket:
+    """A socket bound to the listener's address, so a busy port fails before anything starts.
+
+    `sealkeep server --dev` binds first and prints its root-token banner after, never before
+    failing; uvicorn then serves on this very socket (no window for another process).
+    """
+    host, port = listener.host_port
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            hint = "another process (another server?) holds the port: stop it, or choose "
+        else:
+            hint = "the host is not an address of this machine: choose "
+        raise ListenError(
+            f"cannot listen: {exc.strerror or exc}",
+            where=listener.address,
+            hint=hint + "another address (--dev-listen-address, or the config's listener)",
+        ) from None
+    return sock
+
+
+def serve(core: Core, listener: ListenerConfig, sock: socket.socket | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests finish, then storage closes.
+
+    `sock`, from `bind`, is the socket to serve on (default: bind the listener's address now).
+    """
+    sock = sock or bind(listener)
     host, port = listener.host_port
     config = uvicorn.Config(
         create_app(core),
@@ -74,7 +111,7 @@ def serve(core: Core, listener: ListenerConfig) -> None:
         # turning it into SystemExit lets the `finally` below close storage cleanly.
         signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        server.run()
+        server.run(sockets=[sock])
     finally:
         stop.set()
         ticker.join(timeout=5)
