@@ -2,23 +2,24 @@
 
 `verify` and `query` run offline on the files. Token and accessor filters are turned into the
 HMACs the log holds by the server's `sys/audit-hash/<device>` (VAULT_ADDR / VAULT_TOKEN), so
-the user never handles HMACs; without a server, pass `--hmac` values instead.
+the user never handles HMACs; without a server, pass `--hmac` values instead. The server calls
+are `reconciler.client.audit`'s; this module parses, calls and renders.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import fields
 from typing import Any
 
 import click
-import hvac
-import hvac.exceptions
-import requests
 
+from reconciler.cli.options import Session, store_command, user_input
+from reconciler.cli.render import done, emit_rows
+from reconciler.client import audit as audit_client
+from reconciler.client.connection import connect
 from reconciler.store.audit.query import QueryFilter, Row, parse_when, query, summarize
 from reconciler.store.audit.verify import VerifyResult, verify_files
 
@@ -35,40 +36,9 @@ def audit() -> None:
     """Audit devices: enable, disable, list; verify and query audit files."""
 
 
-def _client() -> hvac.Client:
-    addr, token = os.environ.get("VAULT_ADDR", ""), os.environ.get("VAULT_TOKEN", "")
-    if not addr or not token:
-        raise click.ClickException(
-            "VAULT_ADDR and VAULT_TOKEN must be set to reach the server "
-            "(offline, filter with --hmac hmac-sha256:... instead)"
-        )
-    return hvac.Client(url=addr, token=token)
-
-
-def _server_call(what: str, call: Any) -> Any:
-    """Run one hvac call; map its failures to a user error that never echoes a value."""
-    try:
-        return call()
-    except hvac.exceptions.VaultError as exc:
-        raise click.ClickException(f"{what}: {exc}") from None
-    except requests.RequestException as exc:
-        raise click.ClickException(
-            f"{what}: cannot reach the server ({type(exc).__name__})"
-        ) from None
-
-
 def _hash_values(device: str, values: tuple[str, ...]) -> tuple[str, ...]:
-    if not values:
-        return ()
-    client = _client()
-    hashes = []
-    for value in values:
-        resp = _server_call(
-            f"sys/audit-hash/{device}",
-            lambda v=value: client.sys.calculate_hash(path=device, input_to_hash=v),
-        )
-        hashes.append(str(resp["data"]["hash"]))
-    return tuple(hashes)
+    # Only a filter by token or accessor needs the server (VAULT_ADDR / VAULT_TOKEN).
+    return audit_client.hash_values(connect(), device, values) if values else ()
 
 
 def _verify_line(result: VerifyResult) -> str:
@@ -132,18 +102,27 @@ def _filter(opts: dict[str, Any]) -> QueryFilter:
 @audit.command("query")
 @click.argument("files", nargs=-1, required=True, type=_FILES)
 @click.option("--path", multiple=True, help="Request path glob, e.g. 'secret/data/app/*'.")
-@click.option("--operation", multiple=True, type=click.Choice(_OPERATIONS))
+@click.option("--operation", multiple=True, type=click.Choice(_OPERATIONS), help="Operation.")
 @click.option("--token", multiple=True, help="A client token (hashed by the server).")
 @click.option("--accessor", multiple=True, help="A token accessor (hashed by the server).")
 @click.option("--hmac", multiple=True, help="A logged HMAC (hmac-sha256:...) of either.")
 @click.option("--display-name", multiple=True, help="Display name glob.")
 @click.option("--remote-address", multiple=True, help="Client address or CIDR.")
-@click.option("--outcome", type=click.Choice(["ok", "error"]))
+@click.option("--outcome", type=click.Choice(["ok", "error"]), help="Allowed or refused.")
 @click.option("--since", help="RFC3339 time or an age such as 24h.")
 @click.option("--until", help="RFC3339 time or an age such as 1h.")
-@click.option("--type", "entry_type", type=click.Choice(["request", "response"]))
+@click.option(
+    "--type", "entry_type", type=click.Choice(["request", "response"]), help="Entry type."
+)
 @click.option("--device", default="file", show_default=True, help="Device that wrote FILES.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    help="A table, or each entry as a JSON line.",
+)
+@user_input
 def query_command(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     """Print the entries of FILES that match every filter, as a table or JSON lines."""
     flt = _filter(opts)
@@ -157,46 +136,45 @@ def query_command(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
 
 
 @audit.command("list")
-def list_command() -> None:
+@store_command
+def list_command(session: Session) -> None:
     """List the audit devices enabled on the server."""
-    client = _client()
-    resp = _server_call("sys/audit", client.sys.list_enabled_audit_devices)
-    for path, info in sorted(resp.get("data", {}).items()):
-        options = ",".join(f"{k}={v}" for k, v in sorted(info.get("options", {}).items()))
-        click.echo(f"{path:<16} {info.get('type', ''):<8} {options}  {info.get('description', '')}")
+    result, rows = audit_client.list_devices(session.client())
+    cells = [[r.path, r.type, r.options, r.description] for r in rows]
+    emit_rows(session.fmt, result.raw, ("Path", "Type", "Options", "Description"), cells)
 
 
 @audit.command("enable")
-@click.argument("device_type", type=click.Choice(["file", "socket"]))
+@click.argument("device_type", type=click.Choice(audit_client.DEVICE_TYPES))
 @click.argument("options", nargs=-1)
 @click.option("--path", "mount", help="Mount path (defaults to the type).")
-@click.option("--description", default="")
-@click.option("--local", is_flag=True)
+@click.option("--description", default="", help="A note shown by `audit list`.")
+@click.option("--local", is_flag=True, help="Not replicated (accepted for Vault parity).")
+@store_command
 def enable_command(
-    device_type: str, options: tuple[str, ...], mount: str | None, description: str, local: bool
+    session: Session,
+    device_type: str,
+    options: tuple[str, ...],
+    mount: str | None,
+    description: str,
+    local: bool,
 ) -> None:
     """Enable a device: `sealkeep audit enable file file_path=/var/log/sealkeep/audit.log`."""
-    parsed: dict[str, str] = {}
-    for item in options:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected key=value, got {item!r}", param_hint="OPTIONS")
-        parsed[key] = value
-    client = _client()
-    path = mount or device_type
-    _server_call(
-        f"sys/audit/{path}",
-        lambda: client.sys.enable_audit_device(
-            device_type, description=description, options=parsed, path=path, local=local
-        ),
+    request = audit_client.DeviceRequest(
+        type=device_type,
+        options=audit_client.parse_options(options),
+        path=mount or "",
+        description=description,
+        local=local,
     )
-    click.echo(f"Success! Enabled the {device_type} audit device at: {path}/")
+    path = audit_client.enable_device(session.client(), request)
+    done(f"Enabled the {device_type} audit device at: {path}/")
 
 
 @audit.command("disable")
 @click.argument("path")
-def disable_command(path: str) -> None:
+@store_command
+def disable_command(session: Session, path: str) -> None:
     """Disable the audit device at PATH."""
-    client = _client()
-    _server_call(f"sys/audit/{path}", lambda: client.sys.disable_audit_device(path))
-    click.echo(f"Success! Disabled audit device (if it was enabled) at: {path.strip('/')}/")
+    disabled = audit_client.disable_device(session.client(), path)
+    done(f"Disabled audit device (if it was enabled) at: {disabled}/")
