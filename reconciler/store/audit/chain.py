@@ -9,6 +9,16 @@ line's bytes, newline included; the genesis line has `prev` of 64 zeros. The fie
 and is fixed-width after the seq digits, so `verify` checks a line by slicing bytes and hashing
 them, never by parsing JSON.
 
+A device with a chain key (every device the broker runs: the key is kept in the barrier, never
+in the file) writes a keyed line instead:
+
+    {"chain":{"seq":N,"prev":"<64 hex>","mac":"<64 hex>","seg":K},"time":...
+
+`mac` is HMAC-SHA256(key, the line without its `","mac":"<64 hex>` bytes) and `seg` numbers the
+segment (one file, or one run of a socket device) that the server's checkpoints describe. The
+plain `prev` linkage can be checked by anyone; only the key proves the lines were written by
+the server, so a rewrite with recomputed SHA-256 hashes fails every `mac`.
+
 Continuity rules (what `verify` may see at the top of a file):
 - A new file written by a process that still remembers the previous file's last line (a
   SIGHUP after logrotate renamed the file, or `copytruncate`) continues that chain: its first
@@ -24,6 +34,7 @@ Continuity rules (what `verify` may see at the top of a file):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +45,11 @@ GENESIS = "0" * 64
 CHAIN_PREFIX = b'{"chain":{"seq":'
 PREV_MARK = b',"prev":"'
 CHAIN_END = b'"},'
+MAC_MARK = b'","mac":"'
+SEG_MARK = b'","seg":'
+# The bytes a keyed line has that its MAC input does not: `","mac":"` and the 64 hex digits.
+MAC_SPAN = len(MAC_MARK) + 64
+MAC_DOMAIN = b"sealkeep-audit-line/v1\n"
 _SEQ_START = len(CHAIN_PREFIX)
 _TAIL_CHUNK = 64 * 1024
 
@@ -46,22 +62,92 @@ class ChainHead:
     digest: str = GENESIS
 
 
+class ChainKey:
+    """A device's chain key (32 random bytes from the barrier). Invariant: never printed."""
+
+    __slots__ = ("_base", "raw")
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) < 16:
+            raise ValueError("an audit chain key has at least 16 bytes")
+        self.raw = raw
+        # The keyed inner/outer state is computed once; each line copies it.
+        self._base = hmac.new(raw, MAC_DOMAIN, "sha256")
+
+    def __repr__(self) -> str:
+        return "ChainKey((sensitive))"
+
+    def mac(self, *parts: bytes | memoryview) -> bytes:
+        """HMAC-SHA256 hex (as bytes) of the concatenated `parts`."""
+        state = self._base.copy()
+        for part in parts:
+            state.update(part)
+        return state.hexdigest().encode()
+
+    def line_mac(self, line: bytes, prev_end: int) -> bytes:
+        """The `mac` a keyed line must carry; `prev_end` is the offset just after its prev."""
+        view = memoryview(line)
+        return self.mac(view[:prev_end], view[prev_end + MAC_SPAN :])
+
+
 def encode_line(
-    entry: dict[str, Any], head: ChainHead, prefix: str = ""
+    entry: dict[str, Any],
+    head: ChainHead,
+    prefix: str = "",
+    signer: tuple[ChainKey, int] | None = None,
 ) -> tuple[bytes, ChainHead]:
-    """Serialise `entry` as the next line after `head`; returns the line and the new head."""
+    """Serialise `entry` as the next line after `head`; returns the line and the new head.
+
+    With `signer` (key, segment) the line is keyed (see the module docstring).
+    """
     if not entry:
         raise ValueError("an audit entry cannot be empty")
     # JSON escapes control characters, so a line never contains a raw newline.
-    return chain_body(jsoncodec.dumps(entry).decode(), head, prefix)
+    return chain_body(jsoncodec.dumps(entry).decode(), head, prefix, signer)
 
 
-def chain_body(body: str, head: ChainHead, prefix: str = "") -> tuple[bytes, ChainHead]:
+def chain_body(
+    body: str, head: ChainHead, prefix: str = "", signer: tuple[ChainKey, int] | None = None
+) -> tuple[bytes, ChainHead]:
     """Chain an already serialised, non-empty JSON object (`{...}` on one line)."""
     seq = head.seq + 1
-    text = f'{prefix}{{"chain":{{"seq":{seq},"prev":"{head.digest}"}},{body[1:]}\n'
-    line = text.encode()
+    start = f'{prefix}{{"chain":{{"seq":{seq},"prev":"{head.digest}'.encode()
+    if signer is None:
+        line = start + f'"}},{body[1:]}\n'.encode()
+    else:
+        key, seg = signer
+        rest = f'","seg":{seg}}},{body[1:]}\n'.encode()
+        line = b"".join((start, MAC_MARK, key.mac(start, rest), rest))
     return line, ChainHead(seq, hashlib.sha256(line).hexdigest())
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """The keyed part of a line: its segment, its mac and where its prev ends."""
+
+    seg: int
+    mac: bytes
+    prev_end: int
+
+
+def parse_keyed(line: bytes, prev_end: int) -> Keyed | None:
+    """The keyed part of a line whose prev ends at `prev_end`, or None for a plain line."""
+    if line[prev_end : prev_end + len(MAC_MARK)] != MAC_MARK:
+        return None
+    seg_at = prev_end + MAC_SPAN
+    if line[seg_at : seg_at + len(SEG_MARK)] != SEG_MARK:
+        return None
+    digits = seg_at + len(SEG_MARK)
+    end = line.find(b"},", digits, digits + 21)
+    if end <= digits or not line[digits:end].isdigit():
+        return None
+    return Keyed(int(line[digits:end]), line[prev_end + len(MAC_MARK) : seg_at], prev_end)
+
+
+def prev_end_of(line: bytes) -> int:
+    """Offset just after the prev hex of a line that `parse_chain` accepted."""
+    start = 0 if line.startswith(CHAIN_PREFIX) else line.find(CHAIN_PREFIX)
+    return line.find(PREV_MARK, start) + len(PREV_MARK) + 64
 
 
 def parse_chain(line: bytes) -> tuple[int, bytes] | None:
@@ -74,7 +160,10 @@ def parse_chain(line: bytes) -> tuple[int, bytes] | None:
     if comma <= digits or not line[digits:comma].isdigit():
         return None
     prev_at = comma + len(PREV_MARK)
-    if line[comma:prev_at] != PREV_MARK or line[prev_at + 64 : prev_at + 67] != CHAIN_END:
+    if line[comma:prev_at] != PREV_MARK:
+        return None
+    after = line[prev_at + 64 : prev_at + 64 + len(MAC_MARK)]
+    if after[:3] != CHAIN_END and after != MAC_MARK:
         return None
     prev = line[prev_at : prev_at + 64]
     if len(prev) != 64:
@@ -89,8 +178,8 @@ def head_of_line(line: bytes) -> ChainHead:
     return ChainHead(seq, hashlib.sha256(line).hexdigest())
 
 
-def recover_tail(fd: int) -> ChainHead | None:
-    """Cut a partial last line off the file at `fd` and return the head of its last line.
+def recover_tail(fd: int) -> bytes | None:
+    """Cut a partial last line off the file at `fd` and return its last complete line.
 
     Returns None for an empty file. `fd` must be open for writing (not necessarily append).
     """
@@ -104,7 +193,15 @@ def recover_tail(fd: int) -> ChainHead | None:
         if end == 0:
             return None
     start = _last_newline(fd, end - 1) + 1
-    return head_of_line(os.pread(fd, end - start, start))
+    return os.pread(fd, end - start, start)
+
+
+def segment_of(line: bytes) -> int:
+    """The `seg` of a keyed line (0 for a plain or foreign line)."""
+    if parse_chain(line) is None:
+        return 0
+    keyed = parse_keyed(line, prev_end_of(line))
+    return keyed.seg if keyed is not None else 0
 
 
 def _last_newline(fd: int, before: int) -> int:

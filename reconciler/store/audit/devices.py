@@ -6,15 +6,27 @@ request as audited when at least one device wrote it (fail closed otherwise).
 
 from __future__ import annotations
 
+import logging
 import os
+import select
 import socket
+import stat
 import sys
 import threading
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from reconciler.store.audit.chain import ChainHead, encode_line, recover_tail
+from reconciler.store.audit.chain import (
+    ChainHead,
+    encode_line,
+    head_of_line,
+    recover_tail,
+    segment_of,
+)
+from reconciler.store.audit.checkpoints import Reason, Tracker
 from reconciler.vocabulary.durations import parse_duration
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODE = 0o600
 DEFAULT_WRITE_TIMEOUT = 2.0
@@ -39,6 +51,14 @@ class AuditDevice(Protocol):
         """Release the destination; a later write reopens it."""
         ...
 
+    def checkpoint(self, reason: Reason) -> None:
+        """Record a checkpoint of the keyed chain now, if the head moved (no-op unkeyed)."""
+        ...
+
+    def checkpoint_due(self) -> bool:
+        """True when a timed checkpoint is due (lines written, interval passed)."""
+        ...
+
 
 class DeviceOptionError(ValueError):
     """An option a device cannot work with; the message is shown to the user as written."""
@@ -58,14 +78,23 @@ class FileDevice:
     chain survives restarts (resume from the file) and rotation (continue from memory).
     """
 
-    def __init__(self, file_path: str, mode: int | None = DEFAULT_MODE, prefix: str = "") -> None:
+    def __init__(
+        self,
+        file_path: str,
+        mode: int | None = DEFAULT_MODE,
+        prefix: str = "",
+        tracker: Tracker | None = None,
+    ) -> None:
         self.file_path = file_path
         self.mode = mode
         self.prefix = prefix
+        self.tracker = tracker
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._head = ChainHead()
         self._broken = False  # a failed write may have left a partial line behind
+        if tracker is not None:
+            tracker.locate(self._where)
 
     @property
     def _special(self) -> bool:
@@ -85,27 +114,54 @@ class FileDevice:
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         fd = os.open(self.file_path, flags, self.mode or DEFAULT_MODE)
         try:
-            if self.mode:  # Vault's "0000" means: leave the file's mode alone
+            # Vault's "0000" means: leave the file's mode alone. A device node (/dev/full,
+            # /dev/null) is never chmodded: that would change it for the whole machine.
+            if self.mode and stat.S_ISREG(os.fstat(fd).st_mode):
                 os.fchmod(fd, self.mode)
-            head = recover_tail(fd)
+            tail = recover_tail(fd)
         except OSError:
             os.close(fd)
             raise
-        if head is not None:
-            self._head = head
         self._fd = fd
         self._broken = False
+        self._resume(tail)
+
+    def _resume(self, tail: bytes | None) -> None:
+        """Take the chain on from the file's last line, or start a segment in an empty file."""
+        if tail is not None:
+            self._head = head_of_line(tail)
+        if self.tracker is None:
+            return
+        if tail is None:
+            self.tracker.begin()
+        elif not self.tracker.resume(segment_of(tail), self._head):
+            log.error(
+                "audit file %s ends before its last checkpoint: lines were removed while it was "
+                "closed (`sealkeep audit verify` with the key reports them); a new segment starts",
+                self.file_path,
+            )
+
+    def _where(self) -> tuple[int, str]:
+        if self._fd is None:
+            return -1, self.file_path
+        info = os.fstat(self._fd)
+        if not stat.S_ISREG(info.st_mode):
+            return -1, self.file_path
+        return os.lseek(self._fd, 0, os.SEEK_CUR), f"{self.file_path} {info.st_dev}:{info.st_ino}"
 
     def write(self, entry: dict[str, Any]) -> None:
         """Append one chained line; on failure the next write reopens and repairs the tail."""
         with self._lock:
-            line, head = encode_line(entry, self._head, self.prefix)
+            signer = self.tracker.signer() if self.tracker is not None else None
+            line, head = encode_line(entry, self._head, self.prefix, signer)
             if self.file_path == "stdout":
                 sys.stdout.write(line.decode())
                 sys.stdout.flush()
             elif self.file_path != "discard":
                 self._write_file(line)
             self._head = head
+            if self.tracker is not None:
+                self.tracker.wrote(head, len(line))
 
     def _write_file(self, line: bytes) -> None:
         if self._broken:
@@ -123,13 +179,29 @@ class FileDevice:
         """Close and reopen the path; a renamed-away file is replaced by a fresh one that
         continues the chain from the last line written to the old one."""
         with self._lock:
+            self._checkpoint_locked("reopen")
             self._close_locked()
             self._open_locked()
 
     def close(self) -> None:
         """Close the file; the chain head stays in memory for a later reopen."""
         with self._lock:
+            self._checkpoint_locked("close")
             self._close_locked()
+
+    def checkpoint(self, reason: Reason) -> None:
+        """Record a checkpoint of the keyed chain now, if the head moved."""
+        with self._lock:
+            self._checkpoint_locked(reason)
+
+    def checkpoint_due(self) -> bool:
+        """True when a timed checkpoint is due."""
+        with self._lock:
+            return self.tracker is not None and self.tracker.due()
+
+    def _checkpoint_locked(self, reason: Reason) -> None:
+        if self.tracker is not None and not self._broken:
+            self.tracker.checkpoint(reason)
 
     def _close_locked(self) -> None:
         if self._fd is not None:
@@ -150,6 +222,7 @@ class SocketDevice:
         socket_type: str = "tcp",
         write_timeout: float = DEFAULT_WRITE_TIMEOUT,
         prefix: str = "",
+        tracker: Tracker | None = None,
     ) -> None:
         host, sep, port = address.rpartition(":")
         if not sep or not host or not port.isdigit():
@@ -164,6 +237,11 @@ class SocketDevice:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._head = ChainHead()
+        self.tracker = tracker
+        if tracker is not None:
+            # Each run of the process is a segment of its own: the chain restarts at genesis.
+            tracker.begin()
+            tracker.locate(lambda: (-1, f"{self.socket_type}://{address}"))
 
     def open(self) -> None:
         """Connect now (not required: writes connect on demand)."""
@@ -189,23 +267,62 @@ class SocketDevice:
     def write(self, entry: dict[str, Any]) -> None:
         """Send one chained line; reconnect and retry once on failure."""
         with self._lock:
-            line, head = encode_line(entry, self._head, self.prefix)
+            signer = self.tracker.signer() if self.tracker is not None else None
+            line, head = encode_line(entry, self._head, self.prefix, signer)
             try:
-                self._connect().sendall(line)
+                self._live().sendall(line)
             except OSError:
                 self._disconnect()
                 self._connect().sendall(line)
             self._head = head
+            if self.tracker is not None:
+                self.tracker.wrote(head, len(line))
+
+    def _live(self) -> socket.socket:
+        """The connection, dropped first when a TCP peer has closed or reset it.
+
+        A send to a peer that has gone still succeeds once (the kernel buffers it and the
+        peer answers with a reset), so the entry would be lost; peeking first catches that.
+        """
+        sock = self._connect()
+        if self.socket_type != "tcp":
+            return sock
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable:
+            return sock  # nothing to read: the connection is up (the usual case)
+        try:
+            gone = sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            gone = True
+        if gone:
+            self._disconnect()
+        return self._connect()
 
     def reopen(self) -> None:
         """Drop the connection; the next write reconnects."""
         with self._lock:
+            self._checkpoint_locked("reopen")
             self._disconnect()
 
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
+            self._checkpoint_locked("close")
             self._disconnect()
+
+    def checkpoint(self, reason: Reason) -> None:
+        """Record a checkpoint of the keyed chain now, if the head moved."""
+        with self._lock:
+            self._checkpoint_locked(reason)
+
+    def checkpoint_due(self) -> bool:
+        """True when a timed checkpoint is due."""
+        with self._lock:
+            return self.tracker is not None and self.tracker.due()
+
+    def _checkpoint_locked(self, reason: Reason) -> None:
+        if self.tracker is not None:
+            self.tracker.checkpoint(reason)
 
     def _disconnect(self) -> None:
         if self._sock is not None:
@@ -216,10 +333,13 @@ class SocketDevice:
 DEVICE_TYPES = ("file", "socket")
 
 
-def build_device(device_type: str, options: Mapping[str, str]) -> AuditDevice:
+def build_device(
+    device_type: str, options: Mapping[str, str], tracker: Tracker | None = None
+) -> AuditDevice:
     """A device of `device_type` configured from Vault's string options.
 
-    Raises DeviceOptionError with Vault's wording for an unknown type or a bad option.
+    With `tracker` its lines are keyed and checkpointed. Raises DeviceOptionError with Vault's
+    wording for an unknown type or a bad option.
     """
     fmt = options.get("format") or "json"
     if fmt != "json":
@@ -229,7 +349,7 @@ def build_device(device_type: str, options: Mapping[str, str]) -> AuditDevice:
         path = options.get("file_path") or options.get("path") or ""
         if not path:
             raise DeviceOptionError("file_path is required")
-        return FileDevice(path, _mode(options.get("mode", "")), prefix)
+        return FileDevice(path, _mode(options.get("mode", "")), prefix, tracker)
     if device_type == "socket":
         address = options.get("address", "")
         if not address:
@@ -239,6 +359,7 @@ def build_device(device_type: str, options: Mapping[str, str]) -> AuditDevice:
             options.get("socket_type") or "tcp",
             _timeout(options.get("write_timeout", "")),
             prefix,
+            tracker,
         )
     raise DeviceOptionError(f'unknown backend type: "{device_type}"')
 

@@ -1,7 +1,11 @@
 """`audit verify`: check a file's hash chain in one streaming pass (see chain.py).
 
-The fast path slices the chain field and hashes each line's bytes; JSON is parsed only to
-explain the first problem found. Only a partial last line (a crash mid-write) is tolerated.
+The fast path slices the chain field and hashes each line's bytes (and, given the device's
+chain key, HMACs them); JSON is parsed only to explain the first problem found. Only a partial
+last line (a crash mid-write) is tolerated. With the key and checkpoints (ledger.ChainMaterial)
+`verify_files` also proves the lines were written by the server and that no segment lost its
+head or its tail up to its last checkpoint (see checkpoints.py); without them it checks the
+plain SHA-256 linkage only, which anyone able to write the file can recompute.
 """
 
 from __future__ import annotations
@@ -17,12 +21,28 @@ from reconciler.store.audit.chain import (
     CHAIN_END,
     CHAIN_PREFIX,
     GENESIS,
+    MAC_MARK,
+    MAC_SPAN,
     PREV_MARK,
     ChainHead,
+    ChainKey,
     parse_chain,
+    parse_keyed,
+    prev_end_of,
 )
 
-ProblemKind = Literal["edited", "deleted", "inserted", "reordered", "truncated", "unlinked"]
+ProblemKind = Literal[
+    "edited",
+    "deleted",
+    "inserted",
+    "reordered",
+    "truncated",
+    "unlinked",
+    "forged",
+    "head-cut",
+    "tail-cut",
+    "foreign",
+]
 
 _GENESIS_BYTES = GENESIS.encode()
 _BUFFER = 1 << 20
@@ -37,6 +57,17 @@ class Problem:
     line: int
     kind: ProblemKind
     message: str
+
+
+@dataclass
+class SegmentSpan:
+    """Where one segment of a keyed chain shows in the files: its first and last lines, and
+    the digest of the line at its checkpointed head (when the files reach it)."""
+
+    first: ChainHead
+    first_line: int
+    last: ChainHead
+    head_digest: str = ""
 
 
 @dataclass
@@ -56,6 +87,10 @@ class VerifyResult:
     truncated_tail: bool = False
     head: ChainHead = field(default_factory=ChainHead)
     problem: Problem | None = None
+    keyed: bool = False
+    authenticated: bool = False
+    segments: dict[int, SegmentSpan] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -84,7 +119,13 @@ def _is_json(line: bytes) -> bool:
 class _Scan:
     """State of one pass; `feed` returns a Problem at the first line that breaks the chain."""
 
-    def __init__(self, result: VerifyResult, after: ChainHead | None) -> None:
+    def __init__(
+        self,
+        result: VerifyResult,
+        after: ChainHead | None,
+        key: ChainKey | None = None,
+        targets: dict[int, int] | None = None,
+    ) -> None:
         self.result = result
         self.expected = after.seq + 1 if after is not None else 0
         self.digest = after.digest.encode() if after is not None else b""
@@ -92,13 +133,27 @@ class _Scan:
         self.prev1: bytes | None = None
         self.prev2: bytes | None = None
         self.n = 0
+        self.key = key
+        self.targets = targets or {}
+        self.seg = -1  # no keyed line seen yet
+        self.seg_mark = b"\0"  # matches no line, so the first keyed line opens a segment
+        self.target = -1
+        self.fresh = False  # the current segment has no line tracked yet
 
     def first(self, line: bytes, rest: Iterator[bytes]) -> Problem | None:
         """Check line 1, which may continue a chain from an earlier file."""
         parsed = parse_chain(line)
         if parsed is None:
+            if _is_json(line) and parse_chain(next(rest, b"")) is None:
+                return Problem(
+                    1,
+                    "foreign",
+                    "not a Sealkeep audit log: its lines carry no chain field (another "
+                    "server's audit log, such as Vault's or OpenBao's, cannot be verified)",
+                )
             return _diagnose(self, line, None, rest)
         seq, prev = parsed
+        self.result.keyed = line.startswith(MAC_MARK, prev_end_of(line))
         self.result.first_seq = seq
         self.result.continues_from = prev.decode()
         genesis = seq == 1 and prev == _GENESIS_BYTES
@@ -116,6 +171,52 @@ class _Scan:
         self.expected = seq
         self.digest = prev
         return None
+
+    def keyed_line(self, line: bytes, at: int) -> Problem | None:
+        """Check the keyed part of line `self.n`, whose prev ends at `at`."""
+        n = self.n
+        if not self.result.keyed:
+            if line[at : at + 3] == CHAIN_END:
+                return None
+            return Problem(n, "edited", f"line {n}: its chain field does not match line 1's form")
+        if not line.startswith(self.seg_mark, at + MAC_SPAN) or not line.startswith(MAC_MARK, at):
+            keyed = parse_keyed(line, at)
+            if keyed is None:
+                return Problem(n, "edited", f"line {n} has no mac while the file's lines do")
+            if keyed.seg <= self.seg:
+                return Problem(n, "edited", f"line {n}: segment {keyed.seg} after {self.seg}")
+            self._new_segment(keyed.seg)
+        key = self.key
+        if key is not None and key.line_mac(line, at) != line[at + len(MAC_MARK) : at + MAC_SPAN]:
+            return Problem(
+                n,
+                "forged",
+                f"line {n}: its mac does not match: the line was not written this way by "
+                "the server (edited, or the file rewritten with recomputed hashes)",
+            )
+        return None
+
+    def _new_segment(self, seg: int) -> None:
+        self.close_segment()
+        self.seg = seg
+        self.seg_mark = b'","seg":%d},' % seg
+        self.target = self.targets.get(seg, -1)
+        self.result.segments[seg] = SegmentSpan(ChainHead(), self.n, ChainHead())
+        self.fresh = True
+
+    def close_segment(self) -> None:
+        """Set the last line of the current segment: the line before the one being read."""
+        span = self.result.segments.get(self.seg)
+        if span is not None and not self.fresh:
+            span.last = ChainHead(self.expected - 1, self.digest.decode())
+
+    def track(self) -> None:
+        """Record a segment's first line and its checkpointed head's digest (keyed lines)."""
+        if self.fresh:
+            self.fresh = False
+            self.result.segments[self.seg].first = ChainHead(self.expected, self.digest.decode())
+        if self.expected == self.target:
+            self.result.segments[self.seg].head_digest = self.digest.decode()
 
 
 def _lookahead(rest: Iterator[bytes], seq: int) -> int:
@@ -198,12 +299,21 @@ def _scan_lines(lines: Iterator[bytes], scan: _Scan) -> Problem | None:
             if problem is not None:
                 return problem
         # Fast path: the exact chain field this line must start with, compared as bytes.
-        want = b"%s%d%s%s%s" % (CHAIN_PREFIX, scan.expected, PREV_MARK, scan.digest, CHAIN_END)
-        if not line.startswith(want):
+        want = b"%s%d%s%s" % (CHAIN_PREFIX, scan.expected, PREV_MARK, scan.digest)
+        if line.startswith(want):
+            at = len(want)
+        else:
             parsed = parse_chain(line)  # slow path: a device `prefix`, or a problem
             if parsed is None or parsed != (scan.expected, scan.digest):
                 return _diagnose(scan, line, parsed, lines)
+            at = prev_end_of(line)
+        if result.keyed or line[at : at + 3] != CHAIN_END:
+            problem = scan.keyed_line(line, at)
+            if problem is not None:
+                return problem
         scan.digest = _digest(line)
+        if result.keyed:
+            scan.track()
         scan.expected += 1
         scan.prev2, scan.prev1 = scan.prev1, line
     if scan.prev1 is not None and not _is_json(scan.prev1):
@@ -211,13 +321,21 @@ def _scan_lines(lines: Iterator[bytes], scan: _Scan) -> Problem | None:
     return None
 
 
-def verify(path: str, after: ChainHead | None = None) -> VerifyResult:
+def verify(
+    path: str,
+    after: ChainHead | None = None,
+    key: ChainKey | None = None,
+    targets: dict[int, int] | None = None,
+) -> VerifyResult:
     """Verify one file; with `after`, its first line must continue that chain head
-    (or restart at genesis, which a process restart with a fresh file does)."""
-    result = VerifyResult(path=path)
-    scan = _Scan(result, after)
+    (or restart at genesis, which a process restart with a fresh file does). With `key`,
+    every line's mac is checked; `targets` maps a segment to its checkpointed head seq."""
+    result = VerifyResult(path=path, authenticated=key is not None)
+    scan = _Scan(result, after, key, targets)
     with open(path, "rb", buffering=_BUFFER) as handle:
         problem = _scan_lines(iter(handle), scan)
+    if problem is None:
+        scan.close_segment()
     result.problem = problem
     result.lines = scan.n if problem is None else problem.line - 1
     if problem is None and scan.n:
@@ -226,15 +344,18 @@ def verify(path: str, after: ChainHead | None = None) -> VerifyResult:
     return result
 
 
-def verify_files(paths: list[str]) -> list[VerifyResult]:
+def verify_files(
+    paths: list[str], key: ChainKey | None = None, targets: dict[int, int] | None = None
+) -> list[VerifyResult]:
     """Verify files in rotation order (oldest first), checking the link between each pair.
 
-    Stops after the first file with a problem, since later links cannot be trusted.
+    Stops after the first file with a problem, since later links cannot be trusted. `key`
+    and `targets` are passed to `verify` (proof.verify_proved checks the checkpoints too).
     """
     results: list[VerifyResult] = []
     head: ChainHead | None = None
     for path in paths:
-        result = verify(path, head)
+        result = verify(path, head, key, targets)
         results.append(result)
         if not result.ok:
             break

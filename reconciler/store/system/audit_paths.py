@@ -1,4 +1,8 @@
-"""sys/audit and sys/audit-hash (both root-protected, as in Vault)."""
+"""sys/audit and sys/audit-hash (both root-protected, as in Vault), and sys/audit-chain.
+
+`sys/audit-chain/<path>` (Sealkeep's own, sudo) returns a device's chain key and signed
+checkpoints, which `sealkeep audit verify` needs to prove a file authentic and complete.
+"""
 
 from __future__ import annotations
 
@@ -47,8 +51,13 @@ def paths(core: Core) -> list[PathSpec]:
         path = normalize_mount_path(data.get("path")).rstrip("/")
         return Response(data={"hash": broker().hash(path, value)}, inject_top_level=True)
 
+    def audit_chain(_req: Request, data: FieldData) -> Response:
+        path = normalize_mount_path(data.get("path")).rstrip("/")
+        return Response(data=broker().chain_material(path).to_json())
+
     return [
         PathSpec(r"audit/?", {READ: list_devices}, sudo=True),
+        PathSpec(r"audit-chain/(?P<path>.+)", {READ: audit_chain}, sudo=True),
         PathSpec(
             r"audit/(?P<path>.+)", {UPDATE: enable, DELETE: disable}, ENABLE_FIELDS, sudo=True
         ),

@@ -72,6 +72,11 @@ def lines(log: Path) -> list[bytes]:
     return log.read_bytes().splitlines(keepends=True)
 
 
+PROBE_PATH = "sys/audit/test"
+
+
 def entries(log: Path) -> list[dict[str, Any]]:
-    """Parsed entries of an audit file."""
-    return [json.loads(line) for line in lines(log)]
+    """Parsed entries of an audit file, without the test entries each device takes when it
+    is enabled (Vault's `sys/audit/test` probe)."""
+    parsed = [json.loads(line) for line in lines(log)]
+    return [e for e in parsed if e.get("request", {}).get("path") != PROBE_PATH]

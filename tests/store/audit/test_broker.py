@@ -16,7 +16,7 @@ import pytest
 from reconciler.store.audit.broker import AuditBroker
 from reconciler.store.audit.verify import verify
 from reconciler.store.errors import AuditFailed, BadRequest
-from reconciler.store.logical import Response
+from reconciler.store.logical import Operation, Response
 from tests.store.audit.support import TOKEN, entries, file_broker, new_view, read_request
 
 
@@ -98,7 +98,7 @@ def test_table_and_salt_survive_restart(tmp_path: Path) -> None:
     second.close()
     one, two = entries(log)
     assert one["auth"]["client_token"] == two["auth"]["client_token"] == token_hash
-    assert two["chain"]["seq"] == 2
+    assert two["chain"]["seq"] == 3  # seq 1 is the test entry taken at enable
     assert verify(str(log)).ok
 
 
@@ -113,9 +113,33 @@ def test_no_devices_means_nothing_required() -> None:
     broker.log_response(read_request(), Response(data={"a": "b"}), None)
 
 
-def test_fail_closed_when_the_only_device_cannot_write() -> None:
+@pytest.mark.parametrize("mode", ["", "0000"])
+def test_a_device_that_cannot_write_is_refused(mode: str) -> None:
     broker = AuditBroker(new_view())
-    broker.enable("full", "file", "", {"file_path": "/dev/full", "mode": "0000"}, False)
+    before = Path("/dev/full").stat().st_mode
+    with pytest.raises(BadRequest) as caught:
+        broker.enable("full", "file", "", {"file_path": "/dev/full", "mode": mode}, False)
+    assert str(caught.value) == (
+        'sanity check failed; unable to write a test entry to "/dev/full": no space left on device'
+    )
+    assert caught.value.status == 400
+    assert broker.list() == {}
+    assert Path("/dev/full").stat().st_mode == before  # a device node is never chmodded
+
+
+def _break(folder: Path, broker: AuditBroker) -> None:
+    """Make the file device writing into `folder` fail from now on, even for root: the
+    folder becomes a regular file and SIGHUP's reopen cannot open the log again."""
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()
+    folder.write_text("now a regular file")
+    broker.reopen()  # logs the error; the device stays enabled
+
+
+def test_fail_closed_when_the_only_device_cannot_write(tmp_path: Path) -> None:
+    broker = file_broker(tmp_path / "logs" / "audit.log")
+    _break(tmp_path / "logs", broker)
     with pytest.raises(AuditFailed) as caught:
         broker.log_request(read_request(), None)
     assert caught.value.status == 500
@@ -123,6 +147,32 @@ def test_fail_closed_when_the_only_device_cannot_write() -> None:
     with pytest.raises(AuditFailed):
         broker.log_response(read_request(), Response(data={"password": "pw"}), None)
     broker.close()
+
+
+def test_disable_and_seal_pass_when_no_device_can_log(tmp_path: Path) -> None:
+    broker = file_broker(tmp_path / "logs" / "audit.log")
+    _break(tmp_path / "logs", broker)
+    disable = read_request(path="sys/audit/file", operation=Operation.DELETE)
+    broker.log_request(disable, None)  # let through: it removes a device
+    broker.disable("file")
+    broker.log_response(disable, None, None)
+    assert not broker.has_devices
+    broker.enable("file2", "file", "", {"file_path": str(tmp_path / "b.log")}, False)
+    _break_device_at(broker, tmp_path)
+    seal = read_request(path="sys/seal", operation=Operation.UPDATE)
+    broker.log_request(seal, None)
+    broker.log_response(seal, None, None)
+    with pytest.raises(AuditFailed):  # a denied attempt is not let through
+        broker.log_request(disable, "permission denied")
+    with pytest.raises(AuditFailed):  # nor is anything else
+        broker.log_request(read_request(path="sys/audit", operation=Operation.READ), None)
+    broker.close()
+
+
+def _break_device_at(broker: AuditBroker, tmp_path: Path) -> None:
+    (tmp_path / "b.log").unlink()
+    (tmp_path / "b.log").mkdir()  # the path is now a folder: reopening it fails
+    broker.reopen()
 
 
 def test_fail_closed_when_the_file_becomes_unopenable(tmp_path: Path) -> None:
@@ -142,7 +192,12 @@ def test_fail_closed_when_the_file_becomes_unopenable(tmp_path: Path) -> None:
 def test_one_failing_device_and_one_working_device_succeeds(tmp_path: Path) -> None:
     log = tmp_path / "good.log"
     broker = file_broker(log)
-    broker.enable("full", "file", "", {"file_path": "/dev/full", "mode": "0000"}, False)
+    bad = tmp_path / "bad" / "audit.log"
+    broker.enable("bad", "file", "", {"file_path": str(bad)}, False)
+    bad.unlink()
+    bad.parent.rmdir()
+    bad.parent.write_text("now a regular file")
+    broker.reopen()
     broker.log_request(read_request(), None)
     broker.log_response(read_request(), None, None)
     broker.close()
@@ -165,7 +220,7 @@ def test_concurrent_logging_keeps_one_intact_chain(tmp_path: Path) -> None:
     broker.close()
     result = verify(str(log))
     assert result.ok, result.problem
-    assert result.lines == 400
+    assert result.lines == 401  # and the test entry
 
 
 def test_stdout_and_discard_devices(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,10 +14,11 @@ COUNT = 10
 
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
-    """A 10-line audit file written by a real file device."""
+    """A 10-line audit file written by a real file device: its test entry (line 1), then
+    reads of secret/data/app/1 to 9 (so line i+1 names app/i)."""
     path = tmp_path / "audit.log"
     broker = file_broker(path)
-    for index in range(COUNT):
+    for index in range(1, COUNT):
         broker.log_request(read_request(path=f"secret/data/app/{index}"), None)
     broker.close()
     return path
