@@ -7,6 +7,7 @@ import re
 
 import anyio
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
@@ -44,15 +45,15 @@ def _empty(status: int) -> HTTPResponse:
     return HTTPResponse(status_code=status, headers=NO_STORE)
 
 
-async def _read_body(http: HTTPRequest) -> bytes:
+async def _read_body(http: HTTPRequest, limit: int) -> bytes:
     declared = http.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
+    if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPError(413, ["http: request body too large"])
     chunks: list[bytes] = []
     size = 0
     async for chunk in http.stream():
         size += len(chunk)
-        if size > MAX_BODY:
+        if size > limit:
             raise HTTPError(413, ["http: request body too large"])
         chunks.append(chunk)
     return b"".join(chunks)
@@ -70,8 +71,9 @@ def _render(req: Request, resp: Response | None, head: bool) -> HTTPResponse:
 class VaultAPI:
     """Binds a `Core` to HTTP."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, max_body: int = MAX_BODY) -> None:
         self.core = core
+        self.max_body = max_body
         self.threads = anyio.CapacityLimiter(REQUEST_THREADS)
 
     async def endpoint(self, http: HTTPRequest) -> HTTPResponse:
@@ -88,6 +90,8 @@ class VaultAPI:
             answer = _json(status, body, head)
             answer.headers.update(getattr(exc, "headers", {}))  # a 429's Retry-After
             return answer
+        except ClientDisconnect:  # gone mid-body (or its read deadline closed it): no answer
+            return _empty(400)
         except Exception:
             log.exception("internal error serving %s %s", http.method, http.url.path)
             return _json(500, encode({"errors": ["internal error"]}), head)
@@ -99,7 +103,7 @@ class VaultAPI:
                 "invalid request path: encoded slashes and dot segments are not allowed"
             )
         path = http.url.path[len("/v1/") :]
-        body = b"" if http.method in ("GET", "HEAD") else await _read_body(http)
+        body = b"" if http.method in ("GET", "HEAD") else await _read_body(http, self.max_body)
         content_type = http.headers.get("content-type", "")
         data = parse_body(body, content_type, http.method)
         query = dict(http.query_params)
@@ -114,9 +118,9 @@ async def _not_found(_http: HTTPRequest) -> HTTPResponse:
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "LIST", "OPTIONS", "TRACE"]
 
 
-def create_app(core: Core) -> Starlette:
-    """The ASGI application serving the Vault HTTP API for `core`."""
-    api = VaultAPI(core)
+def create_app(core: Core, max_body: int = MAX_BODY) -> Starlette:
+    """The ASGI application serving the Vault HTTP API for `core` (bodies up to `max_body`)."""
+    api = VaultAPI(core, max_body)
     routes = [
         Route("/v1/{path:path}", api.endpoint, methods=ALL_METHODS),
         Route("/{path:path}", _not_found, methods=ALL_METHODS),

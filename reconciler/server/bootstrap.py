@@ -20,6 +20,7 @@ def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
         default_lease_ttl=config.default_lease_ttl,
         max_lease_ttl=config.max_lease_ttl,
         storage_type=config.storage_type,
+        request_wait_limit=config.listener.limits.max_request_duration,
     )
     return Core(storage, core_config), config.listener
 

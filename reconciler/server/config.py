@@ -9,6 +9,7 @@ from typing import Any
 import hcl
 import yaml
 
+from reconciler.server.limits import ListenerLimits, limits_from
 from reconciler.vocabulary.durations import parse_duration
 from reconciler.vocabulary.errors import SealkeepError
 
@@ -34,6 +35,7 @@ class ListenerConfig:
     address: str = DEFAULT_ADDRESS
     tls_cert_file: str = ""
     tls_key_file: str = ""
+    limits: ListenerLimits = field(default_factory=ListenerLimits)
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -117,6 +119,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
     try:
         default_ttl = parse_duration(doc.get("default_lease_ttl", SYSTEM_TTL))
         max_ttl = parse_duration(doc.get("max_lease_ttl", SYSTEM_TTL))
+        limits = limits_from(listener)
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return ServerConfig(
@@ -126,6 +129,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
             address=str(listener.get("address", DEFAULT_ADDRESS)),
             tls_cert_file="" if tls_disabled else str(listener.get("tls_cert_file", "")),
             tls_key_file="" if tls_disabled else str(listener.get("tls_key_file", "")),
+            limits=limits,
         ),
         api_addr=str(doc.get("api_addr", "")),
         default_lease_ttl=default_ttl,

@@ -13,6 +13,7 @@ import uvicorn
 
 from reconciler.server.app import create_app
 from reconciler.server.config import ListenerConfig
+from reconciler.server.protocol import protocol_for
 from reconciler.store.core import Core
 from reconciler.vocabulary.errors import SealkeepError
 
@@ -90,8 +91,9 @@ def serve(core: Core, listener: ListenerConfig, sock: socket.socket | None = Non
     """
     sock = sock or bind(listener)
     host, port = listener.host_port
+    limits = listener.limits
     config = uvicorn.Config(
-        create_app(core),
+        create_app(core, limits.max_request_size),
         host=host,
         port=port,
         log_level="warning",
@@ -100,6 +102,9 @@ def serve(core: Core, listener: ListenerConfig, sock: socket.socket | None = Non
         ssl_keyfile=listener.tls_key_file or None,
         timeout_graceful_shutdown=10,
         lifespan="off",
+        # Header and body deadlines, the connection cap and JSON 400s (see protocol.py).
+        http=protocol_for(limits),
+        timeout_keep_alive=limits.http_idle_timeout,
     )
     server = uvicorn.Server(config)
     stop = threading.Event()
