@@ -111,11 +111,13 @@ def load_checked(root: Path) -> LoadResult:
     return result
 
 
-def load_tree(root: Path, ref: str | None) -> LoadResult:
-    """Load the working tree, or `ref`, for validation: every diagnostic, no error raised.
+def load_tree(start: Path, ref: str | None) -> LoadResult:
+    """Load the repo holding `start` (found by walking up to `sealkeep.yaml`; RepoNotFound
+    when none), or that repo at `ref`, for validation: every diagnostic, no error raised.
 
     Nothing is decrypted, so the result stays usable once the materialised tree is gone.
     """
+    root = find_repo_root(start)
     if ref is None:
         return load_repo(root)
     with load_at_ref(root, ref) as result:

@@ -219,7 +219,7 @@ def test_database_kinds_reconcile_and_a_rotated_root_is_never_sent_again(
     # Removing everything from Git with prune deletes in reverse order: roles, connection, mount.
     for rel in ("database/roles.yaml", "database/connection.sops.yaml", "database/mount.yaml"):
         (s.repo.root / "manifests" / rel).unlink()
-    plan = s.reconcile.plan(prune=True)
+    plan = s.reconcile.plan(prune=True, allow_destroy=True)
     assert _names(plan) == [
         ("-", "DatabaseStaticRole"), ("-", "DatabaseConnection"), ("-", "SecretsEngine"),
     ]  # fmt: skip
@@ -253,7 +253,7 @@ def test_a_password_changed_in_git_after_rotation_is_sent_once(
     writes = len(s.config_writes())
     for rel in ("database/roles.yaml", "database/connection.sops.yaml", "database/mount.yaml"):
         (s.repo.root / "manifests" / rel).unlink()
-    assert s.reconcile.apply(s.reconcile.plan(prune=True)).ok
+    assert s.reconcile.apply(s.reconcile.plan(prune=True, allow_destroy=True)).ok
     assert len(s.config_writes()) == writes
 
 

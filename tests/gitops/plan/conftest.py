@@ -21,11 +21,12 @@ class Reconcile:
         self.client = client
         self.state_mount = state_mount
 
-    def plan(self, prune: bool = False) -> Plan:
+    def plan(self, prune: bool = False, allow_destroy: bool = False) -> Plan:
         """A fresh plan."""
         ctx = PlanContext(
             root=self.repo.root,
             prune=prune,
+            allow_destroy=allow_destroy,
             state_mount=self.state_mount,
             identities=self.repo.identities,
             environ={},
