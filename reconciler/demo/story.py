@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import hvac
 
 from reconciler.demo.embedded import EmbeddedStore
 from reconciler.gitops.apply.runner import ApplyOptions, apply_plan
-from reconciler.gitops.manifests import load_repo
+from reconciler.gitops.manifests import DesiredState, LoadResult, load_repo
 from reconciler.gitops.manifests.kinds import AppRole, AuditDevice, DatabaseRole, Secret
-from reconciler.gitops.plan.build import PlanContext, make_plan
+from reconciler.gitops.plan.build import PlanContext, manifests_at, plan_loaded
 from reconciler.gitops.plan.render_text import render_text
 from reconciler.gitops.sops.keysources.age import load_identities
 from reconciler.vocabulary.errors import SealkeepError
@@ -66,12 +66,39 @@ def pick_cast(repo: Path, team: str) -> Cast:
     return Cast(role, own_secret, other_secret, audit, db_roles[0] if db_roles else None)
 
 
+def demo_audit_file(store: EmbeddedStore) -> Path:
+    """Where the demo's store writes the repo's file audit device: its own data folder."""
+    return store.data_dir / "audit.log"
+
+
+def audit_into(result: LoadResult, audit_file: Path) -> LoadResult:
+    """The loaded repo with each file audit device writing `audit_file` instead.
+
+    The demo's store is a throwaway in its own folder; its audit log goes there too, so
+    runs never share (or need the rights to) the path the repo names for a real server.
+    """
+    if result.desired is None:
+        return result
+    objects = {
+        key: _redirected(obj, audit_file) if isinstance(obj, AuditDevice) else obj
+        for key, obj in result.desired.objects.items()
+    }
+    return replace(result, desired=DesiredState(objects, result.desired.spans))
+
+
+def _redirected(device: AuditDevice, audit_file: Path) -> AuditDevice:
+    if device.type != "file" or device.options.get("file_path") in ("stdout", "discard"):
+        return device
+    return replace(device, options={**device.options, "file_path": str(audit_file)})
+
+
 def reconcile(repo: Path, store: EmbeddedStore, say: Say) -> None:
-    """Plan the repo against the store, show the plan, apply it."""
+    """Plan the repo against the store (audit into the store's folder), show it, apply it."""
     env = {"VAULT_ADDR": store.url, "VAULT_TOKEN": store.root_token}
     ctx = PlanContext(root=repo, target=None, environ=env, identities=load_identities())
     client = hvac.Client(url=store.url, token=store.root_token)
-    plan = make_plan(ctx, client=client)
+    with manifests_at(repo, None) as loaded:
+        plan = plan_loaded(ctx, audit_into(loaded, demo_audit_file(store)), client)
     say(render_text(plan))
     result = apply_plan(
         plan, client, ApplyOptions(root=repo, lock_timeout=30, identities=ctx.identities)
@@ -177,6 +204,8 @@ def audit_entries(store: EmbeddedStore, cast: Cast, accessor: str, say: Say) -> 
 def run_story(repo: Path, store: EmbeddedStore, team: str, say: Say) -> None:
     """The whole story, step by step."""
     cast = pick_cast(repo, team)
+    if cast.audit_file is not None:
+        cast = replace(cast, audit_file=demo_audit_file(store))
     say(f"== 1. Plan and apply {repo} into the embedded store at {store.url}")
     reconcile(repo, store, say)
     say(f"== 2. The {team} team's app logs in")

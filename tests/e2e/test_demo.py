@@ -49,6 +49,11 @@ def test_demo_reconciles_logs_in_reads_is_refused_and_audited(tmp_path: Path) ->
     assert (tmp_path / "store" / "store.db").exists(), (
         "the embedded store is the default SQLite store"
     )
+    # The repo's audit device names /tmp/sealkeep-audit.log for a real server; the demo's
+    # throwaway store writes its own folder, so runs never share a log (issue 13).
+    audit_log = tmp_path / "store" / "audit.log"
+    assert f"== 4. The audit log ({audit_log}) recorded both" in out
+    assert "secret/data/payments/staging/app" in audit_log.read_text()
 
 
 def test_demo_never_prints_a_secret_value(tmp_path: Path) -> None:

@@ -32,6 +32,11 @@ def test_example_repo_applies_drifts_and_is_corrected(
 ) -> None:
     root = tmp_path / "platform"
     shutil.copytree(EXAMPLE, root)
+    # The example's audit device names a fixed /tmp file; this run writes its own folder.
+    mounts = root / "platform" / "mounts.yaml"
+    text = mounts.read_text(encoding="utf-8")
+    assert "/tmp/sealkeep-audit.log" in text
+    mounts.write_text(text.replace("/tmp/sealkeep-audit.log", str(tmp_path / "audit.log")))
     handle = git.Repo.init(root, initial_branch="main")
     handle.git.add("--all")
     sha = handle.index.commit("the example platform").hexsha
