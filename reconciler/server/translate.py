@@ -95,6 +95,13 @@ def wrap_ttl_from(headers: dict[str, str]) -> int:
     return int(seconds)
 
 
+def _wants_help(query: dict[str, str]) -> bool:
+    try:
+        return "help" in query and parse_bool(query["help"] or "false")
+    except ValueError:
+        return False
+
+
 def token_from(headers: dict[str, str]) -> str:
     """X-Vault-Token, else an `Authorization: Bearer` token."""
     token = headers.get("x-vault-token", "")
@@ -126,6 +133,7 @@ def build_request(
         data=data,
         token=token_from(headers),
         wrap_ttl=wrap_ttl_from(headers),
+        help=_wants_help(query),
         remote_addr=client[0],
         remote_port=client[1],
         headers={k: headers[k] for k in LOGGED_HEADERS if k in headers},

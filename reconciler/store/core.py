@@ -184,6 +184,8 @@ class Core:
             req.mount_type = mount.entry.type
             req.mount_accessor = mount.entry.accessor
             req.mount_class = mount.entry.mount_class
+        if req.help:
+            return path_help(runtime, req, mount, rel)
         try:
             last_use = self._authorize(runtime, req, mount, rel)
         except StoreError as exc:
@@ -258,6 +260,16 @@ class Core:
             return True
         result = runtime.policies.acl_for(req.policies).check(Operation.UPDATE, path, None)
         return result.is_root or result.sudo
+
+
+def path_help(runtime: Runtime, req: Request, mount: Mount | None, rel: str) -> Response:
+    """`?help=1`, as Vault: any valid token may read a path's help, whatever its policies."""
+    if runtime.tokens.lookup(req.token) is None:
+        raise PermissionDenied()
+    if mount is None:
+        raise NotFound(f'no handler for route "{req.path}". route entry not found.')
+    text = mount.backend.help_text(rel)
+    return Response(raw={"help": text, "openapi": {"openapi": "3.0.2"}, "see_also": None})
 
 
 def attach_caller(req: Request, entry: TokenEntry) -> None:

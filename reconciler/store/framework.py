@@ -342,6 +342,22 @@ class Backend(ABC):
             )
         return response
 
+    def help_text(self, rel_path: str) -> str:
+        """Vault's path help (`?help=1`): the matching route, its description, its fields."""
+        matched = self.match(rel_path)
+        if matched is None:
+            return f"Request:        {rel_path}\nMatching Route: (none)\n"
+        spec = matched[0]
+        lines = [f"Request:        {rel_path}", f"Matching Route: ^{spec.pattern}$", ""]
+        lines += [spec.description or f"The {self.type_name} backend.", ""]
+        if spec.fields:
+            lines += ["## PARAMETERS", ""]
+            for name, declared in sorted(spec.fields.items()):
+                lines += [f"    {name} ({declared.type.value})", ""]
+                if declared.description:
+                    lines += [f"        {declared.description}", ""]
+        return "\n".join(lines)
+
     # -- leases ----------------------------------------------------------------------------
 
     def renew_secret(self, secret: Secret, increment: int) -> Secret:

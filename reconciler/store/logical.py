@@ -84,6 +84,7 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     wrap_ttl: int = 0
+    help: bool = False  # `?help=1`: answer the path's help instead of serving it
     # Set by the core while it routes the request:
     mount_point: str = ""
     mount_type: str = ""

@@ -17,6 +17,8 @@ from reconciler.store.framework import Backend, MountEntry
 
 PROTECTED_PREFIXES = ("sys/", "auth/", "cubbyhole/", "identity/")
 TABLE_KEYS = {"secret": "core/mounts", "auth": "core/auth"}
+# Types Vault reports no deprecation_status for: the built-in ones and the `generic` alias.
+BUILTIN_TYPES = ("system", "token", "cubbyhole", "identity", "generic")
 
 
 def normalize_mount_path(path: str) -> str:
@@ -117,7 +119,9 @@ def mount_info(entry: MountEntry) -> dict[str, Any]:
             config[key] = entry.config[key]
     if entry.mount_class == "auth":
         config["token_type"] = "default-service"
-    return {
+    if entry.type == "system":
+        config["passthrough_request_headers"] = ["Accept"]
+    info: dict[str, Any] = {
         "type": entry.type,
         "description": entry.description,
         "accessor": entry.accessor,
@@ -130,8 +134,10 @@ def mount_info(entry: MountEntry) -> dict[str, Any]:
         "running_plugin_version": f"v{_version()}+builtin.sealkeep",
         "running_sha256": "",
         "config": config,
-        "deprecation_status": "supported",
     }
+    if entry.type not in BUILTIN_TYPES:  # as Vault: only pluggable types have a status
+        info["deprecation_status"] = "supported"
+    return info
 
 
 def _version() -> str:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sealkeep.runtime")
 
-TYPE_ALIASES = {"kv-v2": ("kv", "2"), "kv-v1": ("kv", "1"), "generic": ("kv", "1")}
+TYPE_ALIASES = {"kv-v2": ("kv", "2"), "kv-v1": ("kv", "1")}
 
 
 class Runtime:
@@ -168,7 +168,9 @@ class Runtime:
             return TokenBackend(ctx, self.tokens, self.core.has_sudo)
         if entry.type == "cubbyhole":
             return CubbyholeBackend(ctx)
-        factory = catalog.factory_for(entry.type, entry.mount_class)
+        # `generic` is Vault's old name of KV v1: the mount keeps the name, and no version.
+        kind = "kv" if entry.type == "generic" else entry.type
+        factory = catalog.factory_for(kind, entry.mount_class)
         if factory is None:
             raise BadRequest(f"plugin not found in the catalog: {entry.type}")
         return factory(ctx)
@@ -209,6 +211,40 @@ class Runtime:
             doc = self.tokens.storage.get_json(f"id/{name}")
             if doc and doc.get("mount_accessor") == accessor:
                 self.tokens.revoke_tree(name)
+
+    def move(self, source: str, target: str) -> tuple[str, str]:
+        """Move a mount to a new path (sys/remount); returns the normalised (from, to).
+
+        Storage is keyed by the mount's UUID, so only the table row changes. As Vault did
+        before it migrated leases, the leases under the old path are revoked first.
+        """
+        src, dst = normalize_mount_path(source), normalize_mount_path(target)
+        if src.startswith("auth/") != dst.startswith("auth/"):
+            kind = "auth" if src.startswith("auth/") else "non-auth"
+            other = "non-auth" if kind == "auth" else "auth"
+            raise BadRequest(f'cannot remount {kind} mount to {other} mount "{dst}"')
+        for path in (src, dst):
+            bare = path.removeprefix("auth/")
+            if bare.startswith(PROTECTED_PREFIXES) or path == "auth/token/":
+                raise BadRequest(f'cannot remount "{path}"')
+        mount = self.mounts.get(src)
+        if mount is None:
+            raise BadRequest(f'no matching mount at "{src}"')
+        if any(p.startswith(dst) or dst.startswith(p) for p in self._prefixes()):
+            raise BadRequest(f'path already in use at "{dst}"')
+        if mount.entry.mount_class == "auth":
+            self._revoke_tokens_of(mount.entry.accessor)
+        else:
+            self.leases.revoke_prefix(src, force=True)
+        self.mounts.remove(src)
+        mount.backend.cleanup()
+        mount.entry.path = dst.removeprefix("auth/")
+        self._mount(mount.entry)
+        self._save_tables()
+        return src, dst
+
+    def _prefixes(self) -> list[str]:
+        return [m.route_prefix for m in self.mounts.mounts()]
 
     def tune(self, mount: Mount, fields: dict[str, Any]) -> None:
         """Change a mount's TTLs, description or options (sys/mounts/:path/tune)."""

@@ -12,6 +12,8 @@ from reconciler.store.system import (
     mount_paths,
     policy_paths,
     quota_paths,
+    remount_paths,
+    tools_paths,
     wrapping_paths,
 )
 
@@ -39,4 +41,6 @@ class SystemBackend(Backend):
             *audit_paths.paths(core),
             *quota_paths.paths(core),
             *wrapping_paths.paths(core),
+            *remount_paths.paths(core),
+            *tools_paths.paths(core),
         ]

@@ -80,12 +80,6 @@ def paths(core: Core) -> list[PathSpec]:
             ENABLE_FIELDS,
             sudo=True,
         ),
-        PathSpec(
-            r"remount",
-            {UPDATE: lambda r, d: _remount(core, d)},
-            {"from": Field(FieldType.STRING, ""), "to": Field(FieldType.STRING, "")},
-            sudo=True,
-        ),
         # As in Vault, any valid token may discover a mount's type and KV version (the vault
         # and sealkeep `kv` commands need it); the handler checks the token itself.
         PathSpec(
@@ -161,10 +155,6 @@ def _tune(core: Core, data: FieldData, mount_class: str) -> None:
     mount = _find(core, data.get("path"), mount_class)
     fields = {k: data.raw[k] for k in TUNE_FIELDS if data.raw.get(k) is not None}
     core.require_runtime().tune(mount, fields)
-
-
-def _remount(core: Core, data: FieldData) -> None:
-    raise BadRequest("remount is not supported by this server; disable and enable instead")
 
 
 def _ui_mount(core: Core, req: Request, data: FieldData) -> Response:
