@@ -5,17 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.server.config import ConfigError, ListenerConfig, load_config
+from reconciler.server.pidfile import write_pid_file
 from reconciler.store.core import Core, CoreConfig
 from reconciler.store.storage.factory import open_storage
+from reconciler.store.storage.private_files import private_umask
 
 
 def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
-    """Open the configured storage (sealed); every error names the config file."""
+    """Open the configured storage (sealed); every error names the config file.
+
+    From here on every file the server creates (database, WAL, audit logs, PID) is private.
+    """
     config = load_config(path)
+    private_umask()
     try:
         storage = open_storage(config.storage_type, config.storage_options)
     except (ValueError, OSError) as exc:
         raise ConfigError(f"{path}: storage: {exc}") from None
+    if config.pid_file:
+        try:
+            write_pid_file(Path(config.pid_file))
+        except OSError as exc:
+            raise ConfigError(f"{path}: pid_file: {exc.strerror}: {config.pid_file}") from None
     core_config = CoreConfig(
         default_lease_ttl=config.default_lease_ttl,
         max_lease_ttl=config.max_lease_ttl,
@@ -27,5 +38,6 @@ def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
 
 def dev_core(root_token_id: str) -> tuple[Core, str]:
     """An in-memory store, initialised and unsealed; returns it and its root token."""
+    private_umask()  # audit files enabled in dev mode are private too
     core = Core(open_storage("memory", {}), CoreConfig(storage_type="inmem"))
     return core, core.dev_setup(root_token_id)

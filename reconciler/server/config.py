@@ -54,6 +54,7 @@ class ServerConfig:
     api_addr: str = ""
     default_lease_ttl: int = SYSTEM_TTL
     max_lease_ttl: int = SYSTEM_TTL
+    pid_file: str = ""
 
 
 def load_config(path: Path) -> ServerConfig:
@@ -107,6 +108,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         "disable_mlock",
         "cluster_addr",
         "log_level",
+        "pid_file",
     }
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -134,4 +136,5 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         api_addr=str(doc.get("api_addr", "")),
         default_lease_ttl=default_ttl,
         max_lease_ttl=max_ttl,
+        pid_file=str(doc.get("pid_file", "")),
     )

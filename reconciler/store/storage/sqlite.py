@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from reconciler.store.storage.base import Transaction
+from reconciler.store.storage.private_files import prepare_private_file
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
@@ -110,6 +111,8 @@ class SqliteStorage:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        if path != ":memory:":
+            prepare_private_file(path)  # 0600, and never a file others can write
         self._conn = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, cached_statements=64
         )
