@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,14 @@ from click.testing import CliRunner
 
 from reconciler.cli.audit import audit
 from tests.server.db_support import wait_until
-from tests.support.servers import ServerProcess, start_dev_server
+from tests.support.servers import (
+    ServerProcess,
+    free_port,
+    init_and_unseal,
+    start_dev_server,
+    start_server,
+    start_sqlite_server,
+)
 
 SECRET_VALUE = "audit-test-secret-value-9931"
 
@@ -211,24 +219,127 @@ def test_denied_requests_and_failed_logins_are_logged_with_error(
     assert "wrong-secret-id" not in audited.read_text()
 
 
-def test_fail_closed_when_no_device_can_write(server: ServerProcess) -> None:
+def test_a_device_that_cannot_write_is_refused(server: ServerProcess, tmp_path: Path) -> None:
     vault = server.client()
-    vault.secrets.kv.v2.create_or_update_secret("fail-closed", secret={"v": SECRET_VALUE})
-    # /dev/full opens fine but every write fails (ENOSPC), even for root. Mode 0000 leaves
-    # the device node's permissions alone.
     mode = os.stat("/dev/full").st_mode
-    with pytest.raises(hvac.exceptions.InternalServerError):
-        # Enabled, but its own response entry cannot be written anywhere: 500, as in Vault.
-        vault.sys.enable_audit_device("file", options={"file_path": "/dev/full", "mode": "0000"})
-    assert os.stat("/dev/full").st_mode == mode
-    with pytest.raises(hvac.exceptions.InternalServerError) as caught:
-        vault.secrets.kv.v2.read_secret_version("fail-closed", raise_on_deleted_version=True)
-    assert SECRET_VALUE not in str(caught.value)
-    raw = vault.adapter.session.get(
-        f"{server.url}/v1/secret/data/fail-closed", headers={"X-Vault-Token": server.root_token}
+    # /dev/full opens fine but every write fails (ENOSPC), even for root, like a full disk.
+    with pytest.raises(hvac.exceptions.InvalidRequest) as full:
+        vault.sys.enable_audit_device("file", options={"file_path": "/dev/full"})
+    assert str(full.value).startswith(
+        'sanity check failed; unable to write a test entry to "/dev/full": no space left'
     )
-    assert raw.status_code == 500 and "internal error" in raw.json()["errors"][0]
-    assert SECRET_VALUE not in raw.text
+    assert os.stat("/dev/full").st_mode == mode  # the device node was not chmodded
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="connection refused"):
+        vault.sys.enable_audit_device("socket", options={"address": f"127.0.0.1:{free_port()}"})
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="unable to open"):
+        vault.sys.enable_audit_device("file", options={"file_path": str(blocker / "a.log")})
+    assert vault.sys.list_enabled_audit_devices()["data"] == {}
+    vault.secrets.kv.v2.create_or_update_secret("refused", secret={"v": SECRET_VALUE})
+
+
+class Collector:
+    """A TCP log collector for a socket audit device; `die()` makes it go away."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed by die()
+            self.conns.append(conn)
+            threading.Thread(target=self._drain, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _drain(conn: socket.socket) -> None:
+        with conn:
+            try:
+                while conn.recv(65536):
+                    pass
+            except OSError:
+                return
+
+    def die(self) -> None:
+        """Stop listening and end every connection (the collector crashed)."""
+        wait_until(lambda: bool(self.conns), timeout=5, step=0.01)  # the device connected
+        # shutdown() first: close() alone does not wake the thread blocked in accept(),
+        # which would keep the socket listening.
+        self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for conn in self.conns:
+            conn.shutdown(socket.SHUT_RDWR)
+        self.thread.join(timeout=5)
+
+
+def _read_fails_closed(vault: hvac.Client) -> None:
+    with pytest.raises(hvac.exceptions.InternalServerError) as caught:
+        vault.secrets.kv.v2.read_secret_version("lockout", raise_on_deleted_version=True)
+    assert SECRET_VALUE not in str(caught.value)
+
+
+def test_a_device_that_breaks_later_can_always_be_disabled(
+    server: ServerProcess, audited: Path
+) -> None:
+    """Issue 12's lock-out: the good device disabled while the other cannot log."""
+    vault = server.client()
+    vault.secrets.kv.v2.create_or_update_secret("lockout", secret={"v": SECRET_VALUE})
+    collector = Collector()
+    vault.sys.enable_audit_device(
+        "socket", path="collector", options={"address": f"127.0.0.1:{collector.port}"}
+    )
+    collector.die()
+    vault.secrets.kv.v2.read_secret_version("lockout", raise_on_deleted_version=True)
+    # Disabling the one device that still logs answers 204 and is applied...
+    assert vault.sys.disable_audit_device("file").status_code == 204
+    assert list(vault.sys.list_enabled_audit_devices()["data"]) == ["collector/"]
+    # ...then nothing can be audited, so requests fail closed...
+    _read_fails_closed(vault)
+    # ...but a sudo caller can still remove the broken device, and all is well again.
+    assert vault.sys.disable_audit_device("collector").status_code == 204
+    assert vault.sys.list_enabled_audit_devices()["data"] == {}
+    read = vault.secrets.kv.v2.read_secret_version("lockout", raise_on_deleted_version=True)
+    assert read["data"]["data"] == {"v": SECRET_VALUE}
+    assert "let through because it changes the audit devices" in server.log()
+
+
+def test_a_broken_device_after_restart_can_be_sealed_and_disabled(tmp_path: Path) -> None:
+    server = start_sqlite_server(tmp_path)
+    try:
+        keys = init_and_unseal(server, shares=1, threshold=1)
+        vault = server.client()
+        vault.sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
+        vault.secrets.kv.v2.create_or_update_secret("lockout", secret={"v": SECRET_VALUE})
+        log = tmp_path / "logs" / "audit.log"
+        vault.sys.enable_audit_device("file", options={"file_path": str(log)})
+        server.stop()
+        log.unlink()
+        log.mkdir()  # the log path is now a folder: the device cannot open it, even as root
+        server = start_server(server.args, tmp_path / "restarted.log", _port(server.url))
+        server.root_token = vault.token
+        server.client("").sys.submit_unseal_keys(keys)
+        vault = server.client()
+        _read_fails_closed(vault)
+        assert vault.sys.seal().status_code == 204  # sealing is never locked out
+        assert vault.sys.is_sealed()
+        server.client("").sys.submit_unseal_keys(keys)
+        _read_fails_closed(vault)
+        assert vault.sys.disable_audit_device("file").status_code == 204
+        read = vault.secrets.kv.v2.read_secret_version("lockout", raise_on_deleted_version=True)
+        assert read["data"]["data"] == {"v": SECRET_VALUE}
+    finally:
+        server.stop()
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
 
 
 def test_sighup_reopens_the_file_and_the_chain_verifies(

@@ -85,10 +85,12 @@ class _Mounted:
 
 
 def is_escape_hatch(req: Request) -> bool:
-    """True for the requests that must work when no audit device can log: changing the
-    audit device table (sys/audit/<path>) and sealing. They cannot reveal a secret, and
-    refusing them would leave the operator no way out of a broken device."""
+    """True for the requests that must work when no audit device can log: listing and
+    changing the audit device table (sys/audit, sys/audit/<path>) and sealing. They cannot
+    reveal a secret, and refusing them would leave the operator no way out of a broken device."""
     path = req.path.rstrip("/")
+    if path == "sys/audit":
+        return req.operation is Operation.READ
     if path.startswith("sys/audit/"):
         return req.operation in (Operation.DELETE, Operation.UPDATE, Operation.CREATE)
     return path == "sys/seal" and req.operation in (Operation.UPDATE, Operation.CREATE)
