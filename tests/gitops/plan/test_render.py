@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
+import click
 import jsonschema
 import pytest
 
 from reconciler.gitops.live.inventory import Inventory, InventoryEntry
 from reconciler.gitops.live.model import Fingerprinter, LiveState, ObjectRef, ObjectState, Sensitive
-from reconciler.gitops.plan.diff import diff
 from reconciler.gitops.manifests.source import Span
+from reconciler.gitops.plan.diff import diff
 from reconciler.gitops.plan.model import DestroyGuard, Plan, TargetInfo
 from reconciler.gitops.plan.planfile import PlanFileError, dumps_plan, load_plan, save_plan
 from reconciler.gitops.plan.render_json import render_json
@@ -152,3 +154,39 @@ def test_markdown_stays_under_the_comment_limit_and_says_it_truncated() -> None:
     assert "more change(s) not shown" in text
     full = render_markdown(many)
     assert len(full) <= 65_536
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda raw: raw["summary"].update(destroy=0),
+        lambda raw: raw["destroy"].update(allowed=True),
+        lambda raw: raw["destroy"].update(refused=["edited"]),
+    ],
+    ids=["summary-count", "allow-destroy", "refusal-reasons"],
+)
+def test_plan_hash_covers_the_summary_and_the_deletion_guard(tmp_path: Path, edit: object) -> None:
+    path = tmp_path / "plan.json"
+    save_plan(sample_plan(), path)
+    raw = json.loads(path.read_text())
+    edit(raw)  # type: ignore[operator]
+    path.write_text(json.dumps(raw))
+    with pytest.raises(PlanFileError, match="hash does not match"):
+        load_plan(path)
+
+
+def test_destroyed_objects_come_first_in_red_with_the_guard_verdict() -> None:
+    plan = sample_plan()
+    refused = replace(plan, destroy=DestroyGuard(managed=4, max_share=0.0))
+    text = render_text(refused, color=True)
+    first = text.splitlines()[2]
+    assert first == click.style("  - AppRole/old (auth/approle/role/old)", fg="red", bold=True)
+    assert "Apply will refuse this plan: it deletes 1 of 4" not in text  # one object is not mass
+    many = replace(refused, changes=(*plan.changes, replace(plan.changes[-1], ref=ObjectRef(
+        "AppRole", "older", "auth/approle/role/older"))))  # fmt: skip
+    verdict = render_text(many)
+    assert (
+        "Apply will refuse this plan: it deletes 2 of 4 managed object(s), more than 0%" in verdict
+    )
+    assert many.refused and "refused" in render_json(many)
+    assert "Apply will refuse this plan" in render_markdown(many)
