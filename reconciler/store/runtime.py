@@ -6,6 +6,7 @@ Everything here holds decrypted state (mount table, token cache, compiled ACLs, 
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import json
 import logging
@@ -134,10 +135,19 @@ class Runtime:
             return []
         return list(json.loads(raw)["entries"])
 
-    def _save_tables(self) -> None:
-        for mount_class, key in TABLE_KEYS.items():
-            rows = [entry_to_json(e) for e in self.mounts.entries(mount_class)]
-            self.core.barrier.put(key, json.dumps({"v": 1, "entries": rows}).encode())
+    def _save_tables(self, changed: MountEntry | None = None) -> None:
+        """Write both mount tables in one storage transaction (all or nothing).
+
+        `changed` stands in for the live row with its uuid: a tune is stored before it is
+        applied in memory, so a failed write leaves both as they were.
+        """
+        with self.core.barrier.transaction() as txn:
+            for mount_class, key in TABLE_KEYS.items():
+                entries = self.mounts.entries(mount_class)
+                if changed is not None:
+                    entries = [changed if e.uuid == changed.uuid else e for e in entries]
+                rows = [entry_to_json(e) for e in entries]
+                txn.put(key, json.dumps({"v": 1, "entries": rows}).encode())
 
     @staticmethod
     def _entry(path: str, kind: str, description: str, mount_class: str) -> MountEntry:
@@ -187,8 +197,15 @@ class Runtime:
         entry.options = options
         entry.config = _mount_config(fields.get("config") or {})
         entry.local = bool(fields.get("local") or False)
-        self._mount(entry)
-        self._save_tables()
+        mount = self._mount(entry)
+        try:
+            self._save_tables()
+        except BaseException:
+            # Not stored, so not mounted: memory goes back to what storage says.
+            self.mounts.remove(mount.route_prefix)
+            mount.backend.cleanup()
+            mount.backend.storage.delete_all()
+            raise
 
     def disable(self, path: str, mount_class: str) -> None:
         """Unmount: revoke the mount's leases (or tokens) and drop its data."""
@@ -247,20 +264,29 @@ class Runtime:
         return [m.route_prefix for m in self.mounts.mounts()]
 
     def tune(self, mount: Mount, fields: dict[str, Any]) -> None:
-        """Change a mount's TTLs, description or options (sys/mounts/:path/tune)."""
+        """Change a mount's TTLs, description or options (sys/mounts/:path/tune).
+
+        All or nothing: every field is checked on a copy of the row, the copy is stored,
+        and only then does the live row take its values.
+        """
         entry = mount.entry
-        entry.config.update(_mount_config(fields))
+        changed = copy.deepcopy(entry)
+        changed.config.update(_mount_config(fields))
         if fields.get("description") is not None:
-            entry.description = str(fields["description"])
+            changed.description = str(fields["description"])
         options = fields.get("options") or {}
-        if options:
-            if "version" in options and entry.type != "kv":
-                raise BadRequest(f'secrets engine "{entry.type}" does not allow setting a version')
-            entry.options.update({k: str(v) for k, v in options.items()})
-            if "version" in options:  # KV v1 -> v2 upgrade: rebuild the backend
-                self.mounts.remove(mount.route_prefix)
-                self._mount(entry)
-        self._save_tables()
+        if not isinstance(options, dict):
+            raise BadRequest("options: expected a map of strings")
+        if "version" in options and entry.type != "kv":
+            raise BadRequest(f'secrets engine "{entry.type}" does not allow setting a version')
+        changed.options.update({k: str(v) for k, v in options.items()})
+        self._save_tables(changed)
+        # The live row is shared by the backend and its system view: change it in place.
+        for name in ("description", "options", "config"):
+            setattr(entry, name, getattr(changed, name))
+        if "version" in options:  # KV v1 -> v2 upgrade: rebuild the backend
+            self.mounts.remove(mount.route_prefix)
+            self._mount(entry)
 
     def backend_for(self, route_prefix: str) -> Backend | None:
         """The backend mounted at `route_prefix` (lease revocation needs it)."""
@@ -375,7 +401,10 @@ def _mount_config(config: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("default_lease_ttl", "max_lease_ttl"):
         value = config.get(key)
-        if value is None or value == "system":
+        if value is None or value == "":  # the CLI sends "" for what it leaves alone
+            continue
+        if value == "system":  # back to the system default, as Vault
+            out[key] = 0
             continue
         try:
             out[key] = parse_duration(value)

@@ -153,7 +153,8 @@ def _read_tune(core: Core, data: FieldData, mount_class: str) -> Response:
 
 def _tune(core: Core, data: FieldData, mount_class: str) -> None:
     mount = _find(core, data.get("path"), mount_class)
-    fields = {k: data.raw[k] for k in TUNE_FIELDS if data.raw.get(k) is not None}
+    # Coerced as declared (a bad value is a 400 before anything changes).
+    fields = {k: data.get(k) for k in TUNE_FIELDS if data.raw.get(k) is not None}
     core.require_runtime().tune(mount, fields)
 
 
