@@ -8,6 +8,7 @@ import click
 
 from reconciler.cli.options import Session, store_command
 from reconciler.cli.render import done, emit
+from reconciler.cli.terminal import read_secret
 from reconciler.client import sys_ops
 from reconciler.client.results import JSONDict
 
@@ -48,8 +49,14 @@ def operator() -> None:
 
 
 @operator.command("init")
-@click.option("-key-shares", "--key-shares", type=int, default=5, show_default=True)
-@click.option("-key-threshold", "--key-threshold", type=int, default=3, show_default=True)
+@click.option(
+    "-key-shares", "--key-shares", type=int, default=5, show_default=True,
+    help="How many unseal key shares to make.",
+)  # fmt: skip
+@click.option(
+    "-key-threshold", "--key-threshold", type=int, default=3, show_default=True,
+    help="How many shares it takes to unseal.",
+)  # fmt: skip
 @store_command
 def init(session: Session, key_shares: int, key_threshold: int) -> None:
     """Initialise a new server: prints the unseal key shares and the root token, once."""
@@ -71,12 +78,12 @@ def init(session: Session, key_shares: int, key_threshold: int) -> None:
 @click.option("-reset", "--reset", is_flag=True, help="Forget the key shares given so far.")
 @store_command
 def unseal(session: Session, key: str | None, reset: bool) -> None:
-    """Give one unseal key share (asked for, hidden, when KEY is not given)."""
+    """Give one unseal key share (asked for, hidden, when KEY is not given; else from stdin)."""
     client = session.client()
     if reset:
         result = sys_ops.reset_unseal(client)
     else:
-        share = key if key else click.prompt("Unseal Key (will be hidden)", hide_input=True)
+        share = key if key else read_secret("Unseal Key (will be hidden)")
         result = sys_ops.unseal(client, share)
     emit(session.fmt, result.raw, _status_table(result.data), sort=False)
 
@@ -136,3 +143,34 @@ def migrate(config_path: Path, start: str, force: bool) -> None:
         f"Success! All of the keys have been migrated: {result.copied} entries copied, "
         f"{result.verified} read back and verified."
     )
+
+
+@operator.group("snapshot")
+def snapshot() -> None:
+    """Save the whole store to a file, or restore one (both need sudo)."""
+
+
+@snapshot.command("save")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@store_command
+def snapshot_save(session: Session, file: Path) -> None:
+    """Write a consistent snapshot of all storage to FILE (still encrypted; mode 0600)."""
+    data = sys_ops.snapshot_save(session.client())
+    file.touch(mode=0o600, exist_ok=True)
+    file.write_bytes(data)
+    done(f"Saved a snapshot of {len(data)} bytes to {file}.")
+
+
+@snapshot.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-force",
+    "--force",
+    is_flag=True,
+    help="Restore a snapshot taken by another store (it replaces everything here).",
+)
+@store_command
+def snapshot_restore(session: Session, file: Path, force: bool) -> None:
+    """Replace the whole store with FILE; the server seals and needs that store's unseal keys."""
+    sys_ops.snapshot_restore(session.client(), file.read_bytes(), force=force)
+    done("Restored the snapshot. The server is sealed: unseal it with the snapshot's key shares.")

@@ -56,3 +56,23 @@ def rotate(client: hvac.Client) -> Result:
     """`sys/rotate`: add a new encryption key term; answers the new key status."""
     client.sys.rotate_encryption_key()
     return key_status(client)
+
+
+def snapshot_save(client: hvac.Client) -> bytes:
+    """`sys/storage/raft/snapshot` (sudo): the store's snapshot file, still encrypted."""
+    response = client.sys.take_raft_snapshot()
+    response.raise_for_status()
+    return bytes(response.content)
+
+
+def snapshot_restore(client: hvac.Client, snapshot: bytes, *, force: bool = False) -> None:
+    """Restore a snapshot (sudo); the server seals and waits for the snapshot's unseal keys.
+
+    `force` restores a snapshot taken by another store (`snapshot-force`).
+    """
+    if not snapshot:
+        raise ClientInputError("the snapshot file is empty")
+    if force:
+        client.sys.force_restore_raft_snapshot(snapshot)
+    else:
+        client.sys.restore_raft_snapshot(snapshot)

@@ -349,6 +349,14 @@ class Barrier:
             keyring.install(key)
             return key.term
 
+    def seal_blob(self, path: str, data: bytes) -> bytes:
+        """Encrypt `data` bound to `path` without storing it (a snapshot's sealed checksums)."""
+        return self._require().encrypt(path, data)
+
+    def open_blob(self, path: str, blob: bytes) -> bytes:
+        """Decrypt what `seal_blob` made; BarrierError when these keys did not make it."""
+        return self._require().decrypt(path, blob)
+
     def key_status(self) -> KeyStatus:
         """The active term, its install time and its encryption count."""
         keyring = self._require()

@@ -28,6 +28,7 @@ from reconciler.store.mounts import Mount
 from reconciler.store.runtime import Runtime
 from reconciler.store.seal import SealManager
 from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
+from reconciler.store.snapshot import restore_items
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
 from reconciler.store.wrapping import Wrapper, should_wrap
@@ -71,6 +72,7 @@ class Core:
         self._lock = RequestLock()
         self.work = WorkPool(self._lock, self.config.slow_workers, self.config.request_wait_limit)
         self._seal_after_request = False
+        self._pending_restore: list[tuple[str, bytes]] | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -158,6 +160,8 @@ class Core:
         if raw is not None:
             return raw(self, req)
         validate_path(req.path)
+        if self.runtime is None and _is_seal_request(req):
+            return None  # as Vault: sealing a sealed store (or stepping it down) is a no-op
         runtime = self.require_runtime()
         # Quotas first, outside the lock: a flood is refused before it costs a token lookup.
         req.response_headers = runtime.quotas.enforce(req)
@@ -170,11 +174,23 @@ class Core:
             if self._seal_after_request:
                 self._seal_after_request = False
                 self.seal_now()
+                self._finish_restore()
             self._lock.release()
 
     def request_seal(self) -> None:
         """Seal once the current request has been answered and audited (sys/seal)."""
         self._seal_after_request = True
+
+    def restore_after_request(self, items: list[tuple[str, bytes]]) -> None:
+        """Replace all storage with a checked snapshot once this request is answered and
+        audited: seal first, so no service writes the old state over the restored one."""
+        self._pending_restore = items
+        self.request_seal()
+
+    def _finish_restore(self) -> None:
+        items, self._pending_restore = self._pending_restore, None
+        if items is not None:
+            restore_items(self.storage, items)
 
     def _handle_unsealed(self, runtime: Runtime, req: Request) -> Response | None:
         mount = runtime.mounts.match(req.path)
@@ -243,7 +259,7 @@ class Core:
 
     @staticmethod
     def _route(runtime: Runtime, req: Request, mount: Mount, rel: str) -> Response | None:
-        response = mount.backend.handle(req, rel)
+        response = runtime.lockout.dispatch(mount, req, rel)  # the backend, behind user lock-out
         if response is None:
             return None
         if response.auth is not None and not response.auth.client_token:
@@ -260,6 +276,11 @@ class Core:
             return True
         result = runtime.policies.acl_for(req.policies).check(Operation.UPDATE, path, None)
         return result.is_root or result.sudo
+
+
+def _is_seal_request(req: Request) -> bool:
+    write = req.operation in (Operation.UPDATE, Operation.CREATE)
+    return write and req.path.rstrip("/") in ("sys/seal", "sys/step-down")
 
 
 def path_help(runtime: Runtime, req: Request, mount: Mount | None, rel: str) -> Response:

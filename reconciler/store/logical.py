@@ -98,6 +98,9 @@ class Request:
     token_entry: Any = None  # the caller's TokenEntry (typed in auth.token_store)
     # Headers the core asks the HTTP layer to send with any answer (rate-limit quotas):
     response_headers: dict[str, str] = field(default_factory=dict)
+    # The undecoded body, for the few paths that take a file (a snapshot restore); never
+    # audited or logged.
+    body: bytes = field(default=b"", repr=False)
 
     @property
     def is_root(self) -> bool:
@@ -122,6 +125,9 @@ class Response:
     raw: dict[str, Any] | None = None
     inject_top_level: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # A file to send as it is (a snapshot), with its media type; no envelope.
+    body: bytes | None = field(default=None, repr=False)
+    content_type: str = "application/octet-stream"
     # Set when the response was wrapped: token, accessor, ttl, creation_time, creation_path
     # (and wrapped_accessor); the HTTP layer then renders only this, never the payload.
     wrap_info: dict[str, Any] | None = None

@@ -55,6 +55,18 @@ class MemoryStorage:
                 else:
                     self.put(key, value)
 
+    def snapshot_items(self) -> Iterator[tuple[str, bytes]]:
+        """Every entry as of now, in key order (copied under the lock)."""
+        with self._lock:
+            items = [(key, self._data[key]) for key in self._keys]
+        yield from items
+
+    def replace_all(self, items: list[tuple[str, bytes]]) -> None:
+        """Replace every entry with `items` at once (a snapshot restore)."""
+        with self._lock:
+            self._data = {key: bytes(value) for key, value in items}
+            self._keys = sorted(self._data)
+
     def close(self) -> None:
         """Drop everything."""
         with self._lock:

@@ -43,6 +43,11 @@ def split_key(full: str) -> tuple[str, str, str]:
     return parent, path, key
 
 
+def _join_key(path: str, leaf: str) -> str:
+    """The storage key back from Vault's (path, key) columns."""
+    return path[1:] + leaf
+
+
 def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -76,6 +81,10 @@ class _Statements:
             " FROM {t} WHERE parent_path LIKE %s ESCAPE '\\'"
         ).format(t=name)
         self.all_keys = sql.SQL("SELECT path, key FROM {t} ORDER BY path, key").format(t=name)
+        self.all_items = sql.SQL(
+            'SELECT path, key, value FROM {t} ORDER BY (substr(path, 2) || key) COLLATE "C"'
+        ).format(t=name)
+        self.delete_all = sql.SQL("DELETE FROM {t}").format(t=name)
 
 
 class _Ops:
@@ -178,7 +187,7 @@ class PostgresStorage:
         """Every key, in order (snapshots and migration)."""
         rows = self._retrying(lambda ops: ops.conn.execute(self._sql.all_keys).fetchall())
         for path, leaf in rows:
-            yield (path[1:] + leaf) if path != "/" else leaf
+            yield _join_key(path, leaf)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -197,6 +206,28 @@ class PostgresStorage:
                     yield self._ops
             except psycopg.OperationalError as exc:
                 raise Unavailable(f"storage: PostgreSQL unavailable: {_brief(exc)}") from None
+
+    def snapshot_items(self) -> Iterator[tuple[str, bytes]]:
+        """Every entry from one REPEATABLE READ transaction on a second connection, so
+        writers go on while the snapshot reads one point in time."""
+        reader = self._connect()
+        try:
+            with reader.transaction():
+                reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                cursor = reader.execute(self._sql.all_items)
+                while rows := cursor.fetchmany(1000):
+                    for path, leaf, value in rows:
+                        yield _join_key(path, leaf), bytes(value)
+        finally:
+            reader.close()
+
+    def replace_all(self, items: list[tuple[str, bytes]]) -> None:
+        """Replace every entry with `items` in one transaction (a snapshot restore)."""
+        rows = [(*split_key(key), value) for key, value in items]
+        with self.transaction():
+            self._conn.execute(self._sql.delete_all)
+            with self._conn.cursor() as cursor:
+                cursor.executemany(self._sql.put, rows)
 
     def close(self) -> None:
         """Close the connection."""

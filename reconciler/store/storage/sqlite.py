@@ -165,6 +165,28 @@ class SqliteStorage:
                     self._conn.execute("ROLLBACK")
                 raise
 
+    def snapshot_items(self) -> Iterator[tuple[str, bytes]]:
+        """Every entry from one read transaction on a second connection.
+
+        In WAL mode a reader sees the database as of its first read while writers go on,
+        so a snapshot neither blocks the server nor mixes two points in time.
+        """
+        reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+        try:
+            reader.execute("BEGIN")
+            cursor = reader.execute("SELECT key, value FROM entries ORDER BY key")
+            while rows := cursor.fetchmany(1000):
+                yield from ((str(key), bytes(value)) for key, value in rows)
+            reader.execute("COMMIT")
+        finally:
+            reader.close()
+
+    def replace_all(self, items: list[tuple[str, bytes]]) -> None:
+        """Replace every entry with `items` in one transaction (a snapshot restore)."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM entries")
+            self._conn.executemany(_PUT, items)
+
     def close(self) -> None:
         """Close the connection; later calls raise `sqlite3.ProgrammingError`."""
         with self._lock:

@@ -196,3 +196,27 @@ def test_factory_rejects_unknown_option(tmp_path: Path) -> None:
 def test_factory_sqlite_needs_path() -> None:
     with pytest.raises(ValueError, match="'path'"):
         open_storage("sqlite", {})
+
+
+def test_snapshot_items_are_one_point_in_time(storage: Storage) -> None:
+    from reconciler.store.snapshot import consistent_items
+
+    storage.put("a/1", b"one")
+    storage.put("b", b"two")
+    items = consistent_items(storage)
+    first = next(items)
+    storage.put("c", b"written after the snapshot began")
+    rest = list(items)
+    assert [first, *rest] == [("a/1", b"one"), ("b", b"two")]
+
+
+def test_restore_replaces_everything(storage: Storage) -> None:
+    from reconciler.store.snapshot import restore_items
+
+    storage.put("old/gone", b"x")
+    storage.put("kept", b"old value")
+    restore_items(storage, [("kept", b"new value"), ("new/entry", b"\x00")])
+    assert storage.list("") == ["kept", "new/"]
+    assert storage.get("kept") == b"new value"
+    assert storage.get("old/gone") is None
+    assert storage.get("new/entry") == b"\x00"
