@@ -15,9 +15,12 @@ from reconciler.gitops.plan.build import PlanContext, open_target
 
 
 @click.command("history")
-@click.option("--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option(
+    "--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=".",
+    help="The repo (sealkeep.yaml is looked for here and above).",
+)  # fmt: skip
 @target_option
-@click.option("--limit", "-n", type=int, default=20, show_default=True)
+@click.option("--limit", "-n", type=int, default=20, show_default=True, help="Newest N applies.")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="json: the versioned shape in docs/json-output.md.",

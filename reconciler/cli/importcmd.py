@@ -15,7 +15,10 @@ from reconciler.gitops.plan.build import PlanContext, load_checked, open_target
 
 @click.command("import")
 @click.argument("objects", nargs=-1, required=True)
-@click.option("--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option(
+    "--repo", "-C", "repo", type=click.Path(file_okay=False, path_type=Path), default=".",
+    help="The repo (sealkeep.yaml is looked for here and above).",
+)  # fmt: skip
 @target_option
 @state_mount_option
 @reconcile_errors

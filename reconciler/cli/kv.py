@@ -32,7 +32,7 @@ def kv_group() -> None:
 @kv_group.command("get")
 @click.argument("path")
 @_mount
-@click.option("-version", "--version", "version", type=int, default=None)
+@click.option("-version", "--version", "version", type=int, default=None, help="This version (v2).")
 @click.option("-field", "--field", default=None, help="Print only this key's value.")
 @store_command
 def get(
@@ -150,9 +150,15 @@ def metadata_get(session: Session, path: str, mount: str | None) -> None:
 @metadata.command("put")
 @click.argument("path")
 @_mount
-@click.option("-max-versions", "--max-versions", type=int, default=None)
-@click.option("-cas-required", "--cas-required", type=bool, default=None)
-@click.option("-delete-version-after", "--delete-version-after", default=None)
+@click.option("-max-versions", "--max-versions", type=int, default=None, help="Versions kept.")
+@click.option(
+    "-cas-required", "--cas-required", type=bool, default=None,
+    help="true: every write must give -cas.",
+)  # fmt: skip
+@click.option(
+    "-delete-version-after", "--delete-version-after", default=None,
+    help="Delete versions this long after they are written, e.g. 720h (0: never).",
+)  # fmt: skip
 @click.option("-custom-metadata", "--custom-metadata", multiple=True, help="key=value, repeated.")
 @store_command
 def metadata_put(

@@ -8,12 +8,13 @@ import click
 
 from reconciler.cli.options import Session, stdin, store_command
 from reconciler.cli.render import emit
+from reconciler.cli.terminal import read_secret
 from reconciler.client import logins
 from reconciler.client.args import parse_kv_args
 
 
 def _ask(name: str) -> str:
-    return str(click.prompt(f"{name.capitalize()} (will be hidden)", hide_input=True))
+    return read_secret(f"{name.capitalize()} (will be hidden)")
 
 
 @click.command("login")
@@ -24,6 +25,7 @@ def _ask(name: str) -> str:
     type=click.Choice(logins.METHODS),
     default="token",
     show_default=True,
+    help="The auth method to log in with.",
 )
 @click.option("-path", "--path", default=None, help="Where the method is mounted (auth/PATH).")
 @click.option("-no-store", "--no-store", is_flag=True, help="Print the token; do not save it.")

@@ -20,6 +20,7 @@ import click
 
 from reconciler import __version__
 from reconciler.cli.errors import run_with_exit_codes
+from reconciler.cli.terminal import no_color
 
 
 class Entry(NamedTuple):
@@ -122,9 +123,12 @@ class LazyGroup(click.Group):
 
 def _no_color(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     # NO_COLOR (https://no-color.org) is what every renderer checks, so setting it makes the
-    # option reach library code too (plan text, watch, reconcile) without threading a flag.
+    # option reach library code too (plan text, rich's bar) without threading a flag.
     if value:
         os.environ["NO_COLOR"] = "1"
+    if no_color():
+        # click.echo then strips any style a command added, in every subcommand's context.
+        ctx.color = False
     return value
 
 

@@ -24,9 +24,15 @@ def _cells(row: MountRow, detailed: bool) -> list[str]:
 
 
 def _ttl_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("-max-lease-ttl", "--max-lease-ttl", default=None)(func)
-    func = click.option("-default-lease-ttl", "--default-lease-ttl", default=None)(func)
-    func = click.option("-description", "--description", default="")(func)
+    func = click.option(
+        "-max-lease-ttl", "--max-lease-ttl", default=None, help="Longest lease, e.g. 768h."
+    )(func)
+    func = click.option(
+        "-default-lease-ttl", "--default-lease-ttl", default=None, help="Lease TTL, e.g. 1h."
+    )(func)
+    func = click.option(
+        "-description", "--description", default="", help="A note shown by `list`."
+    )(func)
     return click.option("-path", "--path", default="", help="Default: the type.")(func)
 
 
@@ -44,7 +50,10 @@ def secrets() -> None:
 @secrets.command("enable")
 @click.argument("engine_type", metavar="TYPE")
 @_ttl_options
-@click.option("-version", "--version", "kv_version", type=click.IntRange(1, 2), default=None)
+@click.option(
+    "-version", "--version", "kv_version", type=click.IntRange(1, 2), default=None,
+    help="KV version (1 or 2), for TYPE kv.",
+)  # fmt: skip
 @store_command
 def secrets_enable(session: Session, engine_type: str, kv_version: int | None, **opts: Any) -> None:
     """Mount a secrets engine of TYPE (kv, database, ...)."""

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK, UserError, as_click_error
+from reconciler.cli.terminal import color_enabled
 from reconciler.gitops.live.statestore import DEFAULT_STATE_MOUNT
 from reconciler.gitops.plan.build import LoadFailed, PlanContext, make_plan
 from reconciler.gitops.plan.model import Plan
@@ -89,7 +90,7 @@ def render(plan: Plan, fmt: str) -> str:
         return render_json(plan)
     if fmt == "markdown":
         return render_markdown(plan)
-    return render_text(plan, color=sys.stdout.isatty())
+    return render_text(plan, color=color_enabled(sys.stdout))
 
 
 def _github(plan: Plan, root: Path) -> None:
@@ -116,7 +117,10 @@ def _plan_or_annotate(ctx: PlanContext, fmt: str) -> Plan:
 @click.command("plan")
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
 @target_option
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Also save the plan to this file, for `sealkeep apply FILE` to run exactly.",
+)  # fmt: skip
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text",
     help="github: annotations and the text plan on stdout, Markdown in the step summary.",

@@ -29,13 +29,25 @@ def _auth_table(auth: JSONDict) -> JSONDict:
 
 @token.command("create")
 @click.option("-policy", "--policy", "policies", multiple=True, help="Repeat for several.")
-@click.option("-ttl", "--ttl", default=None)
-@click.option("-explicit-max-ttl", "--explicit-max-ttl", default=None)
-@click.option("-num-uses", "--num-uses", type=int, default=0, show_default=True)
-@click.option("-period", "--period", default=None)
+@click.option("-ttl", "--ttl", default=None, help="Time to live, e.g. 1h.")
+@click.option(
+    "-explicit-max-ttl", "--explicit-max-ttl", default=None,
+    help="A hard limit renewals cannot pass, e.g. 24h.",
+)  # fmt: skip
+@click.option(
+    "-num-uses", "--num-uses", type=int, default=0, show_default=True,
+    help="Requests the token may make (0: unlimited).",
+)  # fmt: skip
+@click.option("-period", "--period", default=None, help="A periodic token renewed by this.")
 @click.option("-orphan", "--orphan", is_flag=True, help="A token with no parent.")
-@click.option("-no-default-policy", "--no-default-policy", is_flag=True)
-@click.option("-display-name", "--display-name", default="token", show_default=True)
+@click.option(
+    "-no-default-policy", "--no-default-policy", is_flag=True,
+    help="Leave out the `default` policy.",
+)  # fmt: skip
+@click.option(
+    "-display-name", "--display-name", default="token", show_default=True,
+    help="A name shown in the audit log.",
+)  # fmt: skip
 @click.option("-metadata", "--metadata", multiple=True, help="key=value, repeated.")
 @store_command
 def create(
