@@ -23,6 +23,7 @@ from reconciler.gitops.manifests.diagnostics import Diagnostic, has_errors, sort
 from reconciler.gitops.manifests.fileload import FileLoad, read_bytes, unreadable
 from reconciler.gitops.manifests.parallel import Job, encoded_in_workers, parse
 from reconciler.gitops.manifests.references import Catalog, Loaded, reference_problems
+from reconciler.gitops.manifests.rules import server_rule_problems
 from reconciler.gitops.manifests.schema import SchemaSet, load_schemas
 from reconciler.gitops.manifests.source import Span
 from reconciler.gitops.manifests.walk import Form, candidates
@@ -187,6 +188,7 @@ def _load(root: Path, files: Iterable[Path] | None) -> LoadResult:
     if cache is not None:
         cache.flush()
     out.diagnostics.extend(reference_problems(out.loaded, out.catalog, config.policies_dir))
+    out.diagnostics.extend(server_rule_problems(out.loaded))
     diagnostics = sort_diagnostics(out.diagnostics)
     if has_errors(diagnostics):
         return LoadResult(root, config, diagnostics, None)
