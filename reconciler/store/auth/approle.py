@@ -17,7 +17,7 @@ from reconciler.store.auth.approle_secret_ids import SecretIDPaths
 from reconciler.store.auth.approle_store import AppRoleStore, Role
 from reconciler.store.auth.cidr import addr_allowed, parse_cidrs
 from reconciler.store.auth.token_fields import login_display_name, token_fields
-from reconciler.store.errors import BadRequest, NotFound
+from reconciler.store.errors import BadRequest, InvalidCredentials, NotFound
 from reconciler.store.framework import Backend, Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.timefmt import now
@@ -253,8 +253,8 @@ class AppRoleBackend(Backend):
                     "restrictions on the secret ID"
                 )
             spent = self.store.consume(role, secret_id, now())
-            if spent is None:
-                raise BadRequest(INVALID_CREDENTIALS)
+            if spent is None:  # a real role's wrong secret ID: counts toward the lock-out
+                raise InvalidCredentials(INVALID_CREDENTIALS)
             metadata = dict(spent.metadata)
             bound_cidrs = spent.token_bound_cidrs or bound_cidrs
         return Response(auth=self._auth(role, metadata, bound_cidrs))

@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from reconciler.store.auth.cidr import addr_allowed
 from reconciler.store.auth.token_fields import TokenParams, login_display_name, token_fields
-from reconciler.store.errors import BadRequest, NotFound, PermissionDenied
+from reconciler.store.errors import BadRequest, InvalidCredentials, NotFound, PermissionDenied
 from reconciler.store.framework import Backend, Field, FieldData, FieldType, PathSpec
 from reconciler.store.logical import Auth, Operation, Request, Response
 
@@ -184,8 +184,11 @@ class UserpassBackend(Backend):
         if not password:
             raise BadRequest("missing password")
         user = self._get(self._name(data))
-        if not _verify(user.password_hash if user else _dummy_hash(), password) or user is None:
+        matches = _verify(user.password_hash if user else _dummy_hash(), password)
+        if user is None:
             raise BadRequest(INVALID_LOGIN)
+        if not matches:  # a real user's wrong password: counts toward the user lock-out
+            raise InvalidCredentials(INVALID_LOGIN)
         if not addr_allowed(req.remote_addr, user.token.bound_cidrs):
             raise PermissionDenied()
         self._maybe_rehash(user, password)
