@@ -7,10 +7,10 @@ form bodies, the envelope, top-level injection, and error bodies with the exact
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from reconciler.server.jsonbody import BadJSON, decode_json
 from reconciler.store import jsoncodec
 from reconciler.store.errors import BadRequest, StoreError
 from reconciler.store.framework import parse_bool
@@ -70,9 +70,9 @@ def parse_body(body: bytes, content_type: str, method: str) -> dict[str, Any]:
     ):
         return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"error parsing JSON: {exc.__class__.__name__}") from None
+        data = decode_json(body)
+    except BadJSON as exc:
+        raise BadRequest(f"error parsing JSON: {exc}") from None
     if data is None:  # `vault write -f` / `bao write -f` send `null`: Vault reads no data
         return {}
     if not isinstance(data, dict):

@@ -118,7 +118,8 @@ class AppRoleBackend(Backend):
             PathSpec(
                 rf"role/{ROLE}/role-id",
                 {Operation.READ: self._read_role_id, Operation.UPDATE: self._write_role_id},
-                {"role_name": Field(), "role_id": Field()},
+                # No body means no role_id: a 400 ("missing role_id"), not a crash on None.
+                {"role_name": Field(), "role_id": Field(FieldType.STRING, "")},
             ),
             *secret_ids.specs(ROLE),
             PathSpec(
