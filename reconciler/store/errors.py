@@ -52,6 +52,10 @@ class InvalidToken(PermissionDenied):
         super().__init__("invalid token")
 
 
+class InvalidCredentials(BadRequest):
+    """400: wrong credentials for a user or role that exists (counts toward user lock-out)."""
+
+
 class NotFound(StoreError):
     """404 with an empty `errors` list (missing data), or a message for unrouted paths."""
 

@@ -114,6 +114,7 @@ def mount_info(entry: MountEntry) -> dict[str, Any]:
         "audit_non_hmac_request_keys",
         "audit_non_hmac_response_keys",
         "listing_visibility",
+        "user_lockout_config",
     ):
         if entry.config.get(key):
             config[key] = entry.config[key]

@@ -21,6 +21,7 @@ from reconciler.store.errors import BadRequest
 from reconciler.store.framework import Backend, MountContext, MountEntry, SystemView
 from reconciler.store.ids import mount_accessor, new_uuid
 from reconciler.store.leases import LeaseManager
+from reconciler.store.lockout import UserLockout, parse_user_lockout_config
 from reconciler.store.logical import Auth, Request, Response, Secret
 from reconciler.store.mounts import (
     PROTECTED_PREFIXES,
@@ -63,6 +64,7 @@ class Runtime:
         self.tokens.revoke_leases = self._token_revoked
         self.mounts = MountTable()
         self.quotas = QuotaManager(sys_view.sub("quotas/"), self.mounts, self.audit_request)
+        self.lockout = UserLockout(sys_view.sub("lockout/"))
         self.cluster: tuple[str, str] = ("", "")
 
     @classmethod
@@ -78,6 +80,7 @@ class Runtime:
         runtime.tokens.load_expiry()
         runtime.audit.load()
         runtime.quotas.load()
+        runtime.lockout.load()
         return runtime
 
     def _cluster_identity(self) -> tuple[str, str]:
@@ -416,4 +419,6 @@ def _mount_config(config: dict[str, Any]) -> dict[str, Any]:
             out[key] = value.split(",") if isinstance(value, str) else list(value)
     if config.get("listing_visibility") is not None:
         out["listing_visibility"] = str(config["listing_visibility"])
+    if config.get("user_lockout_config") is not None:
+        out["user_lockout_config"] = parse_user_lockout_config(config["user_lockout_config"])
     return out

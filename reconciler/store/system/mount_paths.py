@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.store.errors import BadRequest, InvalidToken
 from reconciler.store.framework import Field, FieldData, FieldType, PathSpec
+from reconciler.store.lockout import LOCKOUT_TYPES, api_form
 from reconciler.store.logical import Operation, Request, Response
 from reconciler.store.mounts import mount_info, normalize_mount_path
 
@@ -36,6 +37,7 @@ TUNE_FIELDS = {
     "allowed_response_headers": Field(FieldType.COMMA_STRINGS),
     "options": Field(FieldType.KV_MAP, {}),
     "token_type": Field(FieldType.STRING),
+    "user_lockout_config": Field(FieldType.ANY),
 }
 
 
@@ -148,6 +150,7 @@ def _read_tune(core: Core, data: FieldData, mount_class: str) -> Response:
     for key in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
         if mount.entry.config.get(key):
             body[key] = mount.entry.config[key]
+    body.update(mount.entry.config.get("user_lockout_config") or {})
     return Response(data=body, inject_top_level=True)
 
 
@@ -155,7 +158,20 @@ def _tune(core: Core, data: FieldData, mount_class: str) -> None:
     mount = _find(core, data.get("path"), mount_class)
     # Coerced as declared (a bad value is a 400 before anything changes).
     fields = {k: data.get(k) for k in TUNE_FIELDS if data.raw.get(k) is not None}
+    if "user_lockout_config" in fields:
+        fields["user_lockout_config"] = _lockout_tune(mount, fields["user_lockout_config"])
     core.require_runtime().tune(mount, fields)
+
+
+def _lockout_tune(mount: Mount, given: Any) -> dict[str, Any]:
+    """A partial `user_lockout_config` merged over the stored one (fields not sent stay)."""
+    if mount.entry.mount_class != "auth" or mount.entry.type not in LOCKOUT_TYPES:
+        raise BadRequest(
+            f'tuning of user lockout configuration for auth type "{mount.entry.type}" not allowed'
+        )
+    if not isinstance(given, dict):
+        return given  # refused with Vault's message when the config is parsed
+    return {**api_form(mount.entry.config.get("user_lockout_config") or {}), **given}
 
 
 def _ui_mount(core: Core, req: Request, data: FieldData) -> Response:
