@@ -13,6 +13,7 @@ from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
+from reconciler.server.redirect import redirect_if_unclean
 from reconciler.server.translate import (
     JSON,
     MAX_BODY,
@@ -30,6 +31,16 @@ from reconciler.store.logical import Request, Response
 log = logging.getLogger("sealkeep.server")
 
 NO_STORE = {"Cache-Control": "no-store"}
+# Paths whose body is a file, not JSON (snapshot restores), and how large it may be.
+FILE_BODY_PATHS = frozenset(
+    {
+        "sys/storage/raft/snapshot",
+        "sys/storage/raft/snapshot-force",
+        "sys/storage/snapshot",
+        "sys/storage/snapshot-force",
+    }
+)
+MAX_FILE_BODY = 2 * 1024**3
 _ENCODED_SLASH = re.compile(rb"%2f|%5c|%2e%2e", re.IGNORECASE)
 # Requests are served on threads so a slow one (a login hashing a password) never holds up
 # the event loop; the core bounds its own lock and worker waits (503 past the limit).
@@ -63,6 +74,9 @@ async def _read_body(http: HTTPRequest, limit: int) -> bytes:
 def _render(req: Request, resp: Response | None, head: bool) -> HTTPResponse:
     if resp is None:
         return _empty(204)
+    if resp.body is not None:  # a file (a snapshot): sent as it is
+        content = b"" if head else resp.body
+        return HTTPResponse(content, resp.status or 200, NO_STORE, resp.content_type)
     if resp.raw is not None:
         return _json(resp.status or 200, encode(resp.raw), head)
     body = render_envelope(req, resp)
@@ -80,6 +94,9 @@ class VaultAPI:
     async def endpoint(self, http: HTTPRequest) -> HTTPResponse:
         """Serve any `/v1/...` request."""
         head = http.method == "HEAD"
+        redirect = redirect_if_unclean(http)
+        if redirect is not None:
+            return redirect
         try:
             req = await self._build(http)
             resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
@@ -104,12 +121,17 @@ class VaultAPI:
                 "invalid request path: encoded slashes and dot segments are not allowed"
             )
         path = http.url.path[len("/v1/") :]
-        body = b"" if http.method in ("GET", "HEAD") else await _read_body(http, self.max_body)
+        takes_file = path.rstrip("/") in FILE_BODY_PATHS
+        limit = MAX_FILE_BODY if takes_file else self.max_body
+        body = b"" if http.method in ("GET", "HEAD") else await _read_body(http, limit)
         content_type = http.headers.get("content-type", "")
-        data = parse_body(body, content_type, http.method)
+        data = {} if takes_file else parse_body(body, content_type, http.method)
         query = dict(http.query_params)
         client = (http.client.host, http.client.port) if http.client else ("", 0)
-        return build_request(http.method, path, query, data, dict(http.headers), client)
+        request = build_request(http.method, path, query, data, dict(http.headers), client)
+        if takes_file:
+            request.body = body
+        return request
 
 
 async def _not_found(_http: HTTPRequest) -> HTTPResponse:

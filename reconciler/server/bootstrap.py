@@ -32,6 +32,7 @@ def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
         max_lease_ttl=config.max_lease_ttl,
         storage_type=config.storage_type,
         request_wait_limit=config.listener.limits.max_request_duration,
+        unauthenticated_metrics_access=config.unauthenticated_metrics_access,
     )
     return Core(storage, core_config), config.listener
 

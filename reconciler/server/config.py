@@ -55,6 +55,7 @@ class ServerConfig:
     default_lease_ttl: int = SYSTEM_TTL
     max_lease_ttl: int = SYSTEM_TTL
     pid_file: str = ""
+    unauthenticated_metrics_access: bool = False
 
 
 def load_config(path: Path) -> ServerConfig:
@@ -109,6 +110,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         "cluster_addr",
         "log_level",
         "pid_file",
+        "telemetry",
     }
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -137,4 +139,24 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         default_lease_ttl=default_ttl,
         max_lease_ttl=max_ttl,
         pid_file=str(doc.get("pid_file", "")),
+        unauthenticated_metrics_access=_metrics_without_token(doc, listener, path),
     )
+
+
+def _metrics_without_token(doc: dict[str, Any], listener: dict[str, Any], path: Path) -> bool:
+    """`unauthenticated_metrics_access` from the top-level or the listener's `telemetry` block
+    (Vault reads the listener's; both are accepted)."""
+    for where, block in (
+        ("telemetry", doc.get("telemetry")),
+        ("listener.telemetry", listener.get("telemetry")),
+    ):
+        if isinstance(block, list):  # HCL blocks may parse as a list of one map
+            block = block[0] if block else {}
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            raise ConfigError(f"{path}: {where}: expected a block of settings")
+        value = block.get("unauthenticated_metrics_access")
+        if value is not None:
+            return str(value).lower() in ("1", "true")
+    return False

@@ -8,6 +8,7 @@ only translates; nothing here knows about HTTP.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from reconciler.store.acl.acl import ACLResult
@@ -31,6 +32,7 @@ from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, Reque
 from reconciler.store.snapshot import restore_items
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
+from reconciler.store.telemetry import StateGauges, Telemetry
 from reconciler.store.wrapping import Wrapper, should_wrap
 
 log = logging.getLogger("sealkeep.core")
@@ -51,6 +53,8 @@ class CoreConfig:
     # worker is answered 503 before anything is applied.
     slow_workers: int = DEFAULT_WORKERS
     request_wait_limit: float = DEFAULT_WAIT_LIMIT
+    # `telemetry { unauthenticated_metrics_access = true }`: sys/metrics without a token.
+    unauthenticated_metrics_access: bool = False
 
 
 def validate_path(path: str) -> None:
@@ -73,6 +77,7 @@ class Core:
         self.work = WorkPool(self._lock, self.config.slow_workers, self.config.request_wait_limit)
         self._seal_after_request = False
         self._pending_restore: list[tuple[str, bytes]] | None = None
+        self.telemetry = Telemetry(self._state_gauges)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -155,7 +160,30 @@ class Core:
     # -- requests --------------------------------------------------------------------------
 
     def handle(self, req: Request) -> Response | None:
-        """Serve one request; raises a StoreError subclass for every error answer."""
+        """Serve one request; raises a StoreError subclass for every error answer.
+
+        Every request is timed and counted by status code (`sys/metrics`).
+        """
+        telemetry = self.telemetry
+        summary = telemetry.handle_login_request if _is_login(req) else telemetry.handle_request
+        telemetry.in_flight.inc()
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = self._handle(req)
+            status = 204 if response is None else (response.status or 200)
+            return response
+        except StoreError as exc:
+            status = exc.status
+            raise
+        finally:
+            summary.observe((time.perf_counter() - start) * 1000.0)
+            telemetry.in_flight.dec()
+            telemetry.response_status.labels(str(status)).inc()
+            if status == 429:
+                telemetry.rate_limit_violation.inc()
+
+    def _handle(self, req: Request) -> Response | None:
         raw = RAW_HANDLERS.get(req.path.rstrip("/"))
         if raw is not None:
             return raw(self, req)
@@ -176,6 +204,23 @@ class Core:
                 self.seal_now()
                 self._finish_restore()
             self._lock.release()
+
+    def _state_gauges(self) -> StateGauges:
+        runtime = self.runtime
+        if runtime is None:
+            return StateGauges(unsealed=False, active=False, tokens=0, leases=0, mounts={})
+        mounts: dict[tuple[str, str], int] = {}
+        for mount_class, kind in (("auth", "auth"), ("secret", "logical")):
+            for entry in runtime.mounts.entries(mount_class):
+                key = (kind, "true" if entry.local else "false")
+                mounts[key] = mounts.get(key, 0) + 1
+        return StateGauges(
+            unsealed=True,
+            active=True,
+            tokens=runtime.tokens.scheduled_count(),
+            leases=runtime.leases.scheduled_count(),
+            mounts=mounts,
+        )
 
     def request_seal(self) -> None:
         """Seal once the current request has been answered and audited (sys/seal)."""
@@ -259,7 +304,10 @@ class Core:
 
     @staticmethod
     def _route(runtime: Runtime, req: Request, mount: Mount, rel: str) -> Response | None:
-        response = runtime.lockout.dispatch(mount, req, rel)  # the backend, behind user lock-out
+        telemetry = runtime.core.telemetry
+        route = telemetry.route.labels(req.operation.value, mount.route_prefix.replace("/", "-"))
+        with telemetry.timing(route):
+            response = runtime.lockout.dispatch(mount, req, rel)  # behind user lock-out
         if response is None:
             return None
         if response.auth is not None and not response.auth.client_token:
@@ -276,6 +324,10 @@ class Core:
             return True
         result = runtime.policies.acl_for(req.policies).check(Operation.UPDATE, path, None)
         return result.is_root or result.sudo
+
+
+def _is_login(req: Request) -> bool:
+    return req.path.startswith("auth/") and "/login" in req.path
 
 
 def _is_seal_request(req: Request) -> bool:

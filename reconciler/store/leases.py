@@ -80,6 +80,11 @@ class LeaseManager:
             heapq.heapify(self._due)
             return len(self._due)
 
+    def scheduled_count(self) -> int:
+        """How many leases wait in the expiry schedule (`vault.expire.num_leases`)."""
+        with self._lock:
+            return len(self._due)
+
     @staticmethod
     def _due_time(lease: Lease) -> float:
         return max(lease.expire_time, lease.next_attempt)

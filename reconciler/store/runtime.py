@@ -17,7 +17,7 @@ from reconciler.store.audit.broker import AuditBroker
 from reconciler.store.auth.token_backend import TokenBackend
 from reconciler.store.auth.tokens import TokenStore, fill_auth
 from reconciler.store.engines.cubbyhole import CubbyholeBackend
-from reconciler.store.errors import BadRequest
+from reconciler.store.errors import AuditFailed, BadRequest
 from reconciler.store.framework import Backend, MountContext, MountEntry, SystemView
 from reconciler.store.ids import mount_accessor, new_uuid
 from reconciler.store.leases import LeaseManager
@@ -341,19 +341,27 @@ class Runtime:
         """Log the request entry; raises AuditFailed when devices exist and none logged."""
         if self.audit.has_devices:
             request_keys, _ = self._non_hmac_keys(req)
-            self.audit.log_request(req, error, non_hmac_request_keys=request_keys)
+            try:
+                self.audit.log_request(req, error, non_hmac_request_keys=request_keys)
+            except AuditFailed:
+                self.core.telemetry.audit_request_failure.inc()
+                raise
 
     def audit_response(self, req: Request, resp: Response | None, error: str | None) -> None:
         """Log the response entry (fail closed as for requests)."""
         if self.audit.has_devices:
             request_keys, response_keys = self._non_hmac_keys(req)
-            self.audit.log_response(
-                req,
-                resp,
-                error,
-                non_hmac_request_keys=request_keys,
-                non_hmac_response_keys=response_keys,
-            )
+            try:
+                self.audit.log_response(
+                    req,
+                    resp,
+                    error,
+                    non_hmac_request_keys=request_keys,
+                    non_hmac_response_keys=response_keys,
+                )
+            except AuditFailed:
+                self.core.telemetry.audit_response_failure.inc()
+                raise
 
     def _non_hmac_keys(self, req: Request) -> tuple[list[str], list[str]]:
         """The mount's tuned `audit_non_hmac_request_keys` / `..._response_keys`."""
@@ -371,6 +379,7 @@ class Runtime:
     def tick(self) -> None:
         """Expire leases and tokens; run each engine's scheduled work."""
         self.leases.tick()
+        self.audit.tick()
         for id_hash in self.tokens.expired_hashes():
             self.tokens.revoke_tree(id_hash)
         for mount in self.mounts.mounts():

@@ -278,6 +278,11 @@ class TokenStore:
             heapq.heapify(self._expiry)
             return len(self._expiry)
 
+    def scheduled_count(self) -> int:
+        """How many tokens with a TTL wait in the expiry schedule (`vault.token.count`)."""
+        with self._lock:
+            return len(self._expiry)
+
     def expired_hashes(self, limit: int = 1000) -> list[str]:
         """Hashes of tokens whose TTL has run out, from the schedule (no storage scan).
 

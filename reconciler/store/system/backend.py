@@ -10,11 +10,12 @@ from reconciler.store.system import (
     keys_paths,
     lease_paths,
     lockout_paths,
+    metrics_paths,
     mount_paths,
     policy_paths,
     quota_paths,
-    snapshot_paths,
     remount_paths,
+    snapshot_paths,
     tools_paths,
     wrapping_paths,
 )
@@ -37,6 +38,7 @@ class SystemBackend(Backend):
         core = self.core
         return [
             *mount_paths.paths(core),
+            *metrics_paths.paths(core),
             *policy_paths.paths(core),
             *keys_paths.paths(core),
             *lease_paths.paths(core),
