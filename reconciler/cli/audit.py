@@ -20,6 +20,8 @@ from reconciler.cli.options import Session, store_command, user_input
 from reconciler.cli.render import done, emit_rows
 from reconciler.client import audit as audit_client
 from reconciler.client.connection import connect
+from reconciler.store.audit.ledger import ChainMaterial
+from reconciler.store.audit.proof import load_export, save_export, verify_proved
 from reconciler.store.audit.query import QueryFilter, Row, parse_when, query, summarize
 from reconciler.store.audit.verify import VerifyResult, verify_files
 
@@ -57,18 +59,66 @@ def _verify_line(result: VerifyResult) -> str:
     return f"{result.path}: " + "; ".join(notes)
 
 
+NOT_PROVED = (
+    "authenticity NOT proved: without the device's chain key (--device NAME with VAULT_ADDR "
+    "and a sudo VAULT_TOKEN, or --key-file) only the plain SHA-256 linkage is checked, which "
+    "anyone able to write the file can recompute"
+)
+
+
+def _material(device: str | None, key_file: str | None) -> ChainMaterial | None:
+    if device and key_file:
+        raise click.UsageError("give --device or --key-file, not both")
+    if key_file:
+        try:
+            return load_export(key_file)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--key-file") from None
+    if device:
+        return ChainMaterial.from_json(audit_client.chain_material(connect(), device))
+    return None
+
+
 @audit.command("verify")
 @click.argument("files", nargs=-1, required=True, type=_FILES)
-def verify_command(files: tuple[str, ...]) -> None:
-    """Check the hash chain of FILES (oldest first when several rotated files are given).
+@click.option("--device", help="Prove authenticity with this device's key, read from the server.")
+@click.option("--key-file", type=_FILES, help="The device's key and checkpoints (export-key).")
+@user_input
+def verify_command(files: tuple[str, ...], device: str | None, key_file: str | None) -> None:
+    """Check the chain of FILES (oldest first when several rotated files are given).
 
-    Exits 1 and names the first edited, deleted, inserted or reordered line.
+    Exits 1 and names the first edited, deleted, inserted, reordered, forged or cut line.
     """
-    results = verify_files(list(files))
+    material = _material(device, key_file)
+    if material is None:
+        results = verify_files(list(files))
+    else:
+        results = verify_proved(list(files), material)
     for result in results:
         click.echo(_verify_line(result))
+        for note in result.notes:
+            click.echo(f"  {note}")
+    if material is None and any(r.lines for r in results if r.ok):
+        click.echo(NOT_PROVED)
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+@audit.command("export-key")
+@click.argument("device")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="New file.")
+@store_command
+def export_key_command(session: Session, device: str, output: str) -> None:
+    """Write DEVICE's chain key and signed checkpoints for auditors (`verify --key-file`).
+
+    The file (mode 0600) is as secret as the key: whoever holds it can also forge lines.
+    """
+    material = ChainMaterial.from_json(audit_client.chain_material(session.client(), device))
+    try:
+        save_export(output, material)
+    except FileExistsError:
+        raise click.BadParameter(f"{output} exists", param_hint="--output") from None
+    done(f"Exported the chain key and {len(material.checkpoints)} checkpoint(s) to: {output}")
 
 
 def _filter(opts: dict[str, Any]) -> QueryFilter:

@@ -97,3 +97,11 @@ def hash_values(client: hvac.Client, device: str, values: Sequence[str]) -> tupl
         answer = as_json(client.sys.calculate_hash(path=device, input_to_hash=value))
         hashes.append(str((answer.get("data") or {}).get("hash", "")))
     return tuple(hashes)
+
+
+def chain_material(client: hvac.Client, device: str) -> dict[str, object]:
+    """A Sealkeep device's chain key and signed checkpoints (`sys/audit-chain/<device>`, sudo),
+    for `audit verify` and `audit export-key`. Secret: whoever holds the key can forge lines."""
+    answer = as_json(client.read(f"sys/audit-chain/{device.strip('/')}"))
+    data = answer.get("data")
+    return data if isinstance(data, dict) else {}

@@ -24,6 +24,8 @@ from click.testing import CliRunner
 
 from reconciler.cli.audit import audit
 from tests.server.db_support import wait_until
+from tests.store.audit.support import lines, rechain
+from tests.support.openbao import start_openbao
 from tests.support.servers import (
     ServerProcess,
     free_port,
@@ -420,3 +422,68 @@ def test_sighup_storm_under_load_never_hangs_the_server(
     assert requests.get(url, headers=headers, timeout=5).status_code == 200
     result = CliRunner().invoke(audit, ["verify", str(audited)])
     assert result.exit_code == 0, result.output
+
+
+def test_verify_with_the_servers_key_catches_what_plain_hashes_cannot(
+    server: ServerProcess, audited: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = server.client()
+    for index in range(5):
+        vault.secrets.kv.v2.create_or_update_secret(f"proof/{index}", secret={"v": SECRET_VALUE})
+    monkeypatch.setenv("VAULT_ADDR", server.url)
+    monkeypatch.setenv("VAULT_TOKEN", server.root_token)
+    runner = CliRunner()
+
+    proved = runner.invoke(audit, ["verify", "--device", "file", str(audited)])
+    assert proved.exit_code == 0, proved.output
+    assert "proved complete up to seq" in proved.output and "NOT proved" not in proved.output
+    plain = runner.invoke(audit, ["verify", str(audited)])
+    assert plain.exit_code == 0 and "authenticity NOT proved" in plain.output
+
+    key_file = tmp_path / "chain-key.json"
+    exported = runner.invoke(audit, ["export-key", "file", "-o", str(key_file)])
+    assert exported.exit_code == 0, exported.output
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    original = audited.read_bytes()
+
+    audited.write_bytes(b"".join(lines(audited)[:-2]))  # the tail cut
+    cut = runner.invoke(audit, ["verify", "--key-file", str(key_file), str(audited)])
+    assert cut.exit_code == 1 and "tail-cut" in cut.output, cut.output
+
+    forged = [line.replace(b"proof/", b"other/") for line in original.splitlines(keepends=True)]
+    audited.write_bytes(b"".join(rechain(forged, strip_mac=True)))
+    assert runner.invoke(audit, ["verify", str(audited)]).exit_code == 0  # plainly fine
+    caught = runner.invoke(audit, ["verify", "--key-file", str(key_file), str(audited)])
+    assert caught.exit_code == 1 and "forged" in caught.output, caught.output
+    assert SECRET_VALUE not in proved.output + cut.output + caught.output
+
+
+def test_the_chain_key_needs_sudo(server: ServerProcess, audited: Path) -> None:
+    vault = server.client()
+    vault.sys.create_or_update_policy(
+        "auditor", 'path "sys/audit-chain/*" { capabilities = ["read"] }'
+    )
+    plain = vault.auth.token.create(policies=["auditor"], ttl="5m")["auth"]["client_token"]
+    with pytest.raises(hvac.exceptions.Forbidden):
+        server.client(plain).read("sys/audit-chain/file")
+    vault.sys.create_or_update_policy(
+        "auditor", 'path "sys/audit-chain/*" { capabilities = ["read", "sudo"] }'
+    )
+    data = server.client(plain).read("sys/audit-chain/file")["data"]
+    assert data["format"] == "sealkeep-audit-chain" and len(data["chain_key"]) == 64
+    assert data["checkpoints"][0]["seg"] == 1
+
+
+def test_an_openbao_audit_log_is_not_a_sealkeep_log(tmp_path: Path) -> None:
+    log = tmp_path / "openbao-audit.log"
+    config = f'audit "file" "file" {{\n  options {{\n    file_path = "{log}"\n  }}\n}}\n'
+    bao = start_openbao(tmp_path / "bao", config_text=config)
+    try:
+        requests.get(f"{bao.url}/v1/sys/mounts", headers={"X-Vault-Token": bao.root_token})
+    finally:
+        bao.stop()
+    assert log.read_text().startswith('{"time":')  # OpenBao's own format, written by `bao`
+    result = CliRunner().invoke(audit, ["verify", str(log)])
+    assert result.exit_code == 1
+    assert "not a Sealkeep audit log" in result.output
+    assert "chain field is missing" not in result.output

@@ -7,6 +7,8 @@ the lines of a segment written after its last checkpoint (see `window_note`).
 
 from __future__ import annotations
 
+import json
+import os
 import time
 
 from reconciler.store.audit.checkpoints import Checkpoint
@@ -45,6 +47,29 @@ def _spans(results: list[VerifyResult]) -> dict[int, tuple[int, int, SegmentSpan
             else:
                 merged[seg] = (index, index, span)
     return merged
+
+
+def load_export(path: str) -> ChainMaterial:
+    """Read a file written by `audit export-key`; raises ValueError naming what is wrong."""
+    with open(path, "rb") as handle:
+        try:
+            doc = json.loads(handle.read())
+        except ValueError:
+            raise ValueError(f"{path}: not JSON, so not a Sealkeep audit chain export") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: not a Sealkeep audit chain export")
+    try:
+        return ChainMaterial.from_json(doc)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def save_export(path: str, material: ChainMaterial) -> None:
+    """Write an export readable by its owner only; never overwrites (FileExistsError)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(material.to_json(), handle, indent=2)
+        handle.write("\n")
 
 
 def check(results: list[VerifyResult], material: ChainMaterial) -> None:

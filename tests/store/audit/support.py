@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from reconciler.store.audit.broker import AuditBroker
+from reconciler.store.audit.chain import GENESIS, MAC_SPAN, prev_end_of
 from reconciler.store.auth.token_entry import TokenEntry
 from reconciler.store.logical import Operation, Request
 from reconciler.store.storage.memory import MemoryStorage
@@ -80,3 +82,19 @@ def entries(log: Path) -> list[dict[str, Any]]:
     is enabled (Vault's `sys/audit/test` probe)."""
     parsed = [json.loads(line) for line in lines(log)]
     return [e for e in parsed if e.get("request", {}).get("path") != PROBE_PATH]
+
+
+def rechain(old: list[bytes], *, strip_mac: bool = False) -> list[bytes]:
+    """Renumber seq and recompute every plain prev hash from genesis, as an attacker who can
+    write the file can; the macs are kept (or stripped): without the key they cannot be made."""
+    out: list[bytes] = []
+    prev = GENESIS.encode()
+    for seq, line in enumerate(old, start=1):
+        at = prev_end_of(line)
+        rest = line[at + MAC_SPAN :] if strip_mac else line[at:]
+        if strip_mac:
+            rest = b'"},' + rest[rest.index(b"},") + 2 :]
+        new = b'{"chain":{"seq":%d,"prev":"%s' % (seq, prev) + rest
+        out.append(new)
+        prev = hashlib.sha256(new).hexdigest().encode()
+    return out

@@ -164,8 +164,9 @@ def test_disable_and_seal_pass_when_no_device_can_log(tmp_path: Path) -> None:
     broker.log_response(seal, None, None)
     with pytest.raises(AuditFailed):  # a denied attempt is not let through
         broker.log_request(disable, "permission denied")
-    with pytest.raises(AuditFailed):  # nor is anything else
-        broker.log_request(read_request(path="sys/audit", operation=Operation.READ), None)
+    broker.log_request(read_request(path="sys/audit", operation=Operation.READ), None)
+    with pytest.raises(AuditFailed):  # anything else fails closed
+        broker.log_request(read_request(), None)
     broker.close()
 
 

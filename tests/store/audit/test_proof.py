@@ -7,7 +7,6 @@ each one, and without them it says it cannot prove authenticity.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -16,11 +15,11 @@ import pytest
 
 from reconciler.store.audit import ledger
 from reconciler.store.audit.broker import AuditBroker
-from reconciler.store.audit.chain import GENESIS, MAC_SPAN, parse_chain, prev_end_of
+from reconciler.store.audit.chain import parse_chain
 from reconciler.store.audit.ledger import ChainMaterial
 from reconciler.store.audit.proof import verify_proved
 from reconciler.store.audit.verify import verify_files
-from tests.store.audit.support import lines, new_view, read_request
+from tests.store.audit.support import lines, new_view, read_request, rechain
 
 COUNT = 12
 
@@ -40,22 +39,6 @@ def audited(tmp_path: Path) -> tuple[Path, ChainMaterial]:
 
 def _write(path: Path, new_lines: list[bytes]) -> None:
     path.write_bytes(b"".join(new_lines))
-
-
-def _rechain(old: list[bytes], *, strip_mac: bool = False) -> list[bytes]:
-    """Renumber seq and recompute every plain prev hash from genesis, as an attacker who can
-    write the file can; the macs are kept (or stripped): without the key they cannot be made."""
-    out: list[bytes] = []
-    prev = GENESIS.encode()
-    for seq, line in enumerate(old, start=1):
-        at = prev_end_of(line)
-        rest = line[at + MAC_SPAN :] if strip_mac else line[at:]
-        if strip_mac:
-            rest = b'"},' + rest[rest.index(b"},") + 2 :]
-        new = b'{"chain":{"seq":%d,"prev":"%s' % (seq, prev) + rest
-        out.append(new)
-        prev = hashlib.sha256(new).hexdigest().encode()
-    return out
 
 
 def _problem(log: Path, material: ChainMaterial) -> tuple[str, int, str]:
@@ -88,7 +71,7 @@ def test_plain_rechain_passes_without_the_key_and_says_so(
     log, _ = audited
     content = lines(log)
     content[5] = content[5].replace(b"secret/data/app/5", b"secret/data/app/X")
-    _write(log, _rechain(content))
+    _write(log, rechain(content))
     [result] = verify_files([str(log)])
     assert result.ok and result.keyed and not result.authenticated
 
@@ -106,7 +89,7 @@ def test_edit_with_recomputed_hashes(audited: tuple[Path, ChainMaterial], strip_
     log, material = audited
     content = lines(log)
     content[5] = content[5].replace(b"secret/data/app/5", b"secret/data/app/X")
-    _write(log, _rechain(content, strip_mac=strip_mac))
+    _write(log, rechain(content, strip_mac=strip_mac))
     kind, line, _ = _problem(log, material)
     assert kind == "forged" and line <= 6
 
@@ -115,7 +98,7 @@ def test_delete_with_recomputed_hashes(audited: tuple[Path, ChainMaterial]) -> N
     log, material = audited
     content = lines(log)
     del content[4]
-    _write(log, _rechain(content))
+    _write(log, rechain(content))
     assert _problem(log, material)[:2] == ("forged", 5)
 
 
@@ -123,7 +106,7 @@ def test_reorder_with_recomputed_hashes(audited: tuple[Path, ChainMaterial]) -> 
     log, material = audited
     content = lines(log)
     content[3], content[4] = content[4], content[3]
-    _write(log, _rechain(content))
+    _write(log, rechain(content))
     assert _problem(log, material)[:2] == ("forged", 4)
 
 
@@ -131,7 +114,7 @@ def test_duplicate_with_recomputed_hashes(audited: tuple[Path, ChainMaterial]) -
     log, material = audited
     content = lines(log)
     content.insert(7, content[2])  # a replayed entry
-    _write(log, _rechain(content))
+    _write(log, rechain(content))
     assert _problem(log, material)[:2] == ("forged", 8)
 
 
@@ -146,7 +129,7 @@ def test_head_cut(audited: tuple[Path, ChainMaterial]) -> None:
 
 def test_head_cut_renumbered_from_genesis(audited: tuple[Path, ChainMaterial]) -> None:
     log, material = audited
-    _write(log, _rechain(lines(log)[3:]))
+    _write(log, rechain(lines(log)[3:]))
     assert _problem(log, material)[:2] == ("forged", 1)
 
 
@@ -171,7 +154,7 @@ def test_full_rewrite_with_recomputed_plain_hashes(
 ) -> None:
     log, material = audited
     content = [line.replace(b"secret/data/app/", b"secret/data/other/") for line in lines(log)]
-    _write(log, _rechain(content, strip_mac=True))
+    _write(log, rechain(content, strip_mac=True))
     assert verify_files([str(log)])[0].ok
     kind, line, message = _problem(log, material)
     assert (kind, line) == ("forged", 1)
