@@ -26,7 +26,7 @@ from reconciler.gitops.sops import (
     find_cleartext_values,
     yamlio,
 )
-from reconciler.gitops.sops.manifest import decrypted_text
+from reconciler.gitops.sops.manifest import decrypted_text, new_secret, set_value
 from tests.gitops.sops.conftest import AgeKey
 from tests.support.sopstool import Sops, SopsFailed, sops_binary
 
@@ -307,3 +307,45 @@ def test_a_missing_sops_fails_when_services_are_required(
     monkeypatch.delenv("SEALKEEP_REQUIRE_SERVICES")
     with pytest.raises(pytest.skip.Exception, match="sops-binary"):
         sops_binary()
+
+
+SECRET_MANIFEST = """\
+apiVersion: sealkeep.io/v1
+kind: Secret
+metadata:
+  name: payments-db
+spec:
+  mount: secret
+  path: payments/db
+  data:
+    password: hunter2
+"""
+
+
+def test_both_tools_follow_one_sops_yaml(sandbox: Path, sops: Sops, age_key: AgeKey) -> None:
+    (sandbox / ".sops.yaml").write_text(
+        "creation_rules:\n"
+        "  - path_regex: \\.sops\\.yaml$\n"
+        "    encrypted_regex: ^data$\n"
+        f"    age: {age_key.recipient}\n",
+        "utf-8",
+    )
+    made_by_sops = sandbox / "teams" / "db.sops.yaml"
+    made_by_sops.parent.mkdir()
+    made_by_sops.write_text(SECRET_MANIFEST, "utf-8")
+    made_by_sops.write_text(sops.run("encrypt", str(made_by_sops), cwd=sandbox), "utf-8")
+    assert "path: payments/db" in made_by_sops.read_text("utf-8")  # the rule was applied
+
+    set_value(made_by_sops, "user", "payments", [age_key.identity])  # `sealkeep secret set`
+    assert sops.decrypt_json(made_by_sops)["spec"]["data"] == {
+        "password": "hunter2",
+        "user": "payments",
+    }
+
+    made_by_sealkeep = sandbox / "teams" / "api.sops.yaml"
+    new_secret(made_by_sealkeep, "secret/payments/api", None, None, ())  # `sealkeep secret new`
+    sops.set(made_by_sealkeep, '["spec"]["data"]["token"]', "from-sops")
+    text = made_by_sealkeep.read_text("utf-8")
+    assert "from-sops" not in text and "path: payments/api" in text
+    doc = decrypt_file(made_by_sealkeep, [age_key.identity])
+    assert doc.tree["spec"]["data"] == {"token": "from-sops"}
