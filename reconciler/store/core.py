@@ -32,7 +32,7 @@ from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, Reque
 from reconciler.store.snapshot import restore_items
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
-from reconciler.store.telemetry import StateGauges, Telemetry
+from reconciler.store.telemetry import StateGauges, Telemetry, TimedStorage
 from reconciler.store.wrapping import Wrapper, should_wrap
 
 log = logging.getLogger("sealkeep.core")
@@ -70,14 +70,14 @@ class Core:
     def __init__(self, storage: Storage, config: CoreConfig | None = None) -> None:
         self.config = config or CoreConfig()
         self.storage = storage
-        self.barrier = Barrier(storage)
+        self.telemetry = Telemetry(self._state_gauges)
+        self.barrier = Barrier(TimedStorage(storage, self.telemetry))
         self.seal = SealManager(self.barrier, self.config.storage_type)
         self.runtime: Runtime | None = None
         self._lock = RequestLock()
         self.work = WorkPool(self._lock, self.config.slow_workers, self.config.request_wait_limit)
         self._seal_after_request = False
         self._pending_restore: list[tuple[str, bytes]] | None = None
-        self.telemetry = Telemetry(self._state_gauges)
 
     # -- life cycle ------------------------------------------------------------------------
 

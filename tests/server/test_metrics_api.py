@@ -40,6 +40,12 @@ def test_prometheus_text_parses_with_vaults_names(
     assert unsealed.value == 1  # type: ignore[attr-defined]
     routes = {s.labels.get("mount") for s in families["vault_route"]}  # type: ignore[attr-defined]
     assert "sys-" in routes
+    storage_ops = {
+        s.labels["op"]  # type: ignore[attr-defined]
+        for s in families["vault_barrier"]
+        if s.name == "vault_barrier_count" and s.value > 0  # type: ignore[attr-defined]
+    }
+    assert {"get", "list"} <= storage_ops
 
 
 def test_json_has_vaults_shape(dev_server: ServerProcess, vault: hvac.Client) -> None:
