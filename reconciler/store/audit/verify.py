@@ -15,6 +15,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Literal
 
 from reconciler.store.audit.chain import (
@@ -26,6 +27,7 @@ from reconciler.store.audit.chain import (
     PREV_MARK,
     ChainHead,
     ChainKey,
+    line_digest,
     parse_chain,
     parse_keyed,
     prev_end_of,
@@ -104,7 +106,7 @@ class VerifyResult:
 
 
 def _digest(line: bytes) -> bytes:
-    return hashlib.sha256(line).hexdigest().encode()
+    return line_digest(line).encode()
 
 
 def _is_json(line: bytes) -> bool:
@@ -173,12 +175,9 @@ class _Scan:
         return None
 
     def keyed_line(self, line: bytes, at: int) -> Problem | None:
-        """Check the keyed part of line `self.n`, whose prev ends at `at`."""
+        """Check the keyed part of line `self.n` (prev ends at `at`); on success the scan's
+        digest becomes this line's."""
         n = self.n
-        if not self.result.keyed:
-            if line[at : at + 3] == CHAIN_END:
-                return None
-            return Problem(n, "edited", f"line {n}: its chain field does not match line 1's form")
         if not line.startswith(self.seg_mark, at + MAC_SPAN) or not line.startswith(MAC_MARK, at):
             keyed = parse_keyed(line, at)
             if keyed is None:
@@ -186,14 +185,19 @@ class _Scan:
             if keyed.seg <= self.seg:
                 return Problem(n, "edited", f"line {n}: segment {keyed.seg} after {self.seg}")
             self._new_segment(keyed.seg)
+        view = memoryview(line)
+        state = sha256(view[:at])
+        state.update(view[at + MAC_SPAN :])
+        digest = state.hexdigest().encode()
         key = self.key
-        if key is not None and key.line_mac(line, at) != line[at + len(MAC_MARK) : at + MAC_SPAN]:
+        if key is not None and key.mac(digest) != line[at + len(MAC_MARK) : at + MAC_SPAN]:
             return Problem(
                 n,
                 "forged",
                 f"line {n}: its mac does not match: the line was not written this way by "
                 "the server (edited, or the file rewritten with recomputed hashes)",
             )
+        self.digest = digest
         return None
 
     def _new_segment(self, seg: int) -> None:
@@ -307,13 +311,17 @@ def _scan_lines(lines: Iterator[bytes], scan: _Scan) -> Problem | None:
             if parsed is None or parsed != (scan.expected, scan.digest):
                 return _diagnose(scan, line, parsed, lines)
             at = prev_end_of(line)
-        if result.keyed or line[at : at + 3] != CHAIN_END:
+        if result.keyed:
             problem = scan.keyed_line(line, at)
             if problem is not None:
                 return problem
-        scan.digest = _digest(line)
-        if result.keyed:
-            scan.track()
+            if scan.fresh or scan.expected == scan.target:
+                scan.track()
+        elif line[at : at + 3] == CHAIN_END:
+            scan.digest = hashlib.sha256(line).hexdigest().encode()
+        else:
+            n = scan.n
+            return Problem(n, "edited", f"line {n}: its chain field does not match line 1's form")
         scan.expected += 1
         scan.prev2, scan.prev1 = scan.prev1, line
     if scan.prev1 is not None and not _is_json(scan.prev1):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from reconciler.store.audit.broker import AuditBroker
-from reconciler.store.audit.chain import GENESIS, MAC_SPAN, prev_end_of
+from reconciler.store.audit.chain import GENESIS, MAC_SPAN, line_digest, prev_end_of
 from reconciler.store.auth.token_entry import TokenEntry
 from reconciler.store.logical import Operation, Request
 from reconciler.store.storage.memory import MemoryStorage
@@ -96,5 +95,5 @@ def rechain(old: list[bytes], *, strip_mac: bool = False) -> list[bytes]:
             rest = b'"},' + rest[rest.index(b"},") + 2 :]
         new = b'{"chain":{"seq":%d,"prev":"%s' % (seq, prev) + rest
         out.append(new)
-        prev = hashlib.sha256(new).hexdigest().encode()
+        prev = line_digest(new).encode()
     return out
