@@ -335,6 +335,11 @@ def _is_seal_request(req: Request) -> bool:
     return write and req.path.rstrip("/") in ("sys/seal", "sys/step-down")
 
 
+def _is_seal_request(req: Request) -> bool:
+    write = req.operation in (Operation.UPDATE, Operation.CREATE)
+    return write and req.path.rstrip("/") in ("sys/seal", "sys/step-down")
+
+
 def path_help(runtime: Runtime, req: Request, mount: Mount | None, rel: str) -> Response:
     """`?help=1`, as Vault: any valid token may read a path's help, whatever its policies."""
     if runtime.tokens.lookup(req.token) is None:

@@ -11,6 +11,7 @@ only shapes are compared). `differences()` lists every mismatch as `step.where: 
 from __future__ import annotations
 
 import fnmatch
+import http.client
 import json
 import os
 import subprocess
@@ -55,6 +56,20 @@ class Target:
             method, f"{self.url}/v1/{path}", data=data, headers=sent, allow_redirects=False,
             timeout=30,
         )  # fmt: skip
+
+    def raw(self, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        """One request sent byte for byte (`requests` would clean `.` segments itself)."""
+        host, port = self.url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            conn.putrequest(method, f"/v1/{path}", skip_accept_encoding=True)
+            conn.putheader("X-Vault-Token", self.root_token)
+            conn.endheaders()
+            resp = conn.getresponse()
+            body = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+        finally:
+            conn.close()
 
     def cli(self, *args: str, token: str | None = None, stdin: str = "") -> CLIResult:
         """Run the real `bao` CLI against this server."""

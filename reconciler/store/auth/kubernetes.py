@@ -16,7 +16,6 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 import jwt as pyjwt
-from cryptography import x509
 
 from reconciler.store.auth.cidr import addr_allowed
 from reconciler.store.auth.jwt import check_times, glob_match
@@ -146,7 +145,12 @@ def account_from_claims(claims: dict[str, Any]) -> ServiceAccount | None:
 
 
 def _ssl_context(ca_pem: str) -> ssl.SSLContext | bool:
-    return ssl.create_default_context(cadata=ca_pem) if ca_pem else True
+    if not ca_pem:
+        return True
+    try:
+        return ssl.create_default_context(cadata=ca_pem)
+    except (ssl.SSLError, ValueError):
+        raise BadRequest('"kubernetes_ca_cert" holds no usable PEM certificate') from None
 
 
 def token_review(config: KubernetesConfig, token: str, audience: str) -> ServiceAccount:
@@ -199,11 +203,11 @@ def _check_config(config: KubernetesConfig) -> None:
         raise BadRequest("no host provided")
     if not re.match(r"https?://", config.kubernetes_host):
         raise BadRequest('"kubernetes_host" must be an http:// or https:// URL')
-    if config.kubernetes_ca_cert:
-        try:
-            x509.load_pem_x509_certificates(config.kubernetes_ca_cert.encode())
-        except ValueError:
-            raise BadRequest('"kubernetes_ca_cert" is not a PEM certificate') from None
+    # As OpenBao: the CA is kept as given (checked when a login calls the cluster), and
+    # without the pod's local CA a CA must be given. (Without either, OpenBao also needs the
+    # pod's CA file; Sealkeep uses the system's trust store: see intended_differences.py.)
+    if not config.kubernetes_ca_cert and config.disable_local_ca_jwt:
+        raise BadRequest("kubernetes_ca_cert must be given when disable_local_ca_jwt is true")
     try:
         StaticKeySet(config.pem_keys)
     except ValueError as exc:
@@ -211,12 +215,7 @@ def _check_config(config: KubernetesConfig) -> None:
 
 
 def _check_role(role: KubernetesRole) -> None:
-    if not role.bound_service_account_names:
-        raise BadRequest('"bound_service_account_names" can not be empty')
-    if not role.bound_service_account_namespaces:
-        raise BadRequest('"bound_service_account_namespaces" can not be empty')
-    if role.bound_service_account_names == ["*"] and role.bound_service_account_namespaces == ["*"]:
-        raise BadRequest('service_account_names and service_account_namespaces can not both be "*"')
+    # As OpenBao 2.x: empty or "*" bounds are accepted; a login must still match both lists.
     if role.alias_name_source not in ALIAS_SOURCES:
         raise BadRequest(f"invalid alias_name_source: {role.alias_name_source!r}")
 
