@@ -14,7 +14,6 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
 from reconciler.server.redirect import redirect_if_unclean
-from reconciler.server.redirect import redirect_if_unclean
 from reconciler.server.translate import (
     JSON,
     MAX_BODY,
@@ -146,9 +145,8 @@ def create_app(core: Core, max_body: int = MAX_BODY) -> Starlette:
     """The ASGI application serving the Vault HTTP API for `core` (bodies up to `max_body`)."""
     api = VaultAPI(core, max_body)
     routes = [
-        # Any method reaches the endpoint, so an unknown verb (FOO) gets Vault's JSON 405.
-        Route("/v1/{path:path}", api.endpoint),
-        Route("/{path:path}", _not_found),
+        Route("/v1/{path:path}", api.endpoint, methods=ALL_METHODS),
+        Route("/{path:path}", _not_found, methods=ALL_METHODS),
     ]
     # A verb outside ALL_METHODS (FOO) is refused by the router itself: in Vault's JSON.
     return Starlette(routes=routes, exception_handlers={HTTPException: _router_error})
