@@ -308,6 +308,14 @@ class Backend(ABC):
         matched = self.match(rel_path)
         return bool(matched and matched[0].unauthenticated)
 
+    def login_role(self, req: Request, rel_path: str) -> str | None:
+        """The role a login names, for role-based quotas (Vault's role resolution).
+
+        By default the `role` field of a `login` request (jwt, kubernetes); None otherwise.
+        """
+        role = req.data.get("role") if rel_path == "login" else None
+        return role if isinstance(role, str) and role else None
+
     def is_sudo(self, rel_path: str) -> bool:
         """True for root-protected paths (the caller needs `sudo` as well)."""
         matched = self.match(rel_path)

@@ -23,7 +23,7 @@ from typing import Any
 
 from reconciler.store.errors import StoreError
 from reconciler.store.logical import Request
-from reconciler.store.mounts import MountTable
+from reconciler.store.mounts import Mount, MountTable
 from reconciler.store.storage.view import StorageView
 
 DEFAULT_EXEMPT_PATHS = (
@@ -176,15 +176,16 @@ class _RuleIndex:
         self.exact: dict[str, _Limiter] = {}
         self.mounts: dict[str, _Limiter] = {}
         self.globs: list[tuple[str, _Limiter]] = []
+        self.roles: dict[tuple[str, str], _Limiter] = {}
         self.everything: _Limiter | None = None
         for rule in rules.values():
-            if rule.role:  # a role quota needs the login's role; no longer a plain path rule
-                continue
             kept = previous.by_name.get(rule.name) if previous else None
             # An unchanged rule keeps its buckets: editing one quota must not reset the others.
             limiter = kept if kept is not None and kept.rule == rule else _Limiter(rule)
             self.by_name[rule.name] = limiter
-            if rule.path == "":
+            if rule.role:  # a login naming this role on this auth mount
+                self.roles[(rule.path, rule.role)] = limiter
+            elif rule.path == "":
                 self.everything = limiter
             elif rule.path.endswith("*"):
                 self.globs.append((rule.path[:-1], limiter))
@@ -194,8 +195,13 @@ class _RuleIndex:
                 self.exact[rule.path] = limiter
         self.globs.sort(key=lambda pair: len(pair[0]), reverse=True)
 
-    def find(self, path: str, mount_prefix: str | None) -> _Limiter | None:
-        """The most specific limiter covering `path` (under `mount_prefix`), if any."""
+    def find(self, path: str, mount: Mount | None, req: Request) -> _Limiter | None:
+        """The most specific limiter covering `req` (a login's role first), if any."""
+        mount_prefix = mount.route_prefix if mount is not None else None
+        if self.roles and mount is not None and mount.entry.mount_class == "auth":
+            role = mount.backend.login_role(req, path[len(mount.route_prefix) :])
+            if role is not None and (mount_prefix, role) in self.roles:
+                return self.roles[(mount_prefix, role)]
         found = self.exact.get(path.rstrip("/"))
         if found is not None:
             return found
@@ -260,6 +266,12 @@ class QuotaManager:
         self._rules.pop(name, None)
         self._reindex()
 
+    def forget_mount(self, route_prefix: str) -> None:
+        """Delete the quotas on a mount that is being disabled (Vault does the same)."""
+        for rule in self.rules():
+            if rule.path == route_prefix or rule.path.startswith(route_prefix):
+                self.delete(rule.name)
+
     def set_config(self, config: QuotaConfig) -> None:
         """Store and apply `sys/quotas/config`."""
         self.storage.put_json("config", config.to_json())
@@ -284,7 +296,7 @@ class QuotaManager:
         if self.config.exempt(req.path):
             return {}
         mount = self.mounts.match(req.path)
-        limiter = index.find(req.path, mount.route_prefix if mount else None)
+        limiter = index.find(req.path, mount, req)
         if limiter is None:
             return {}
         with self._lock:

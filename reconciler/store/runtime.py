@@ -225,6 +225,7 @@ class Runtime:
         mount.backend.cleanup()
         mount.backend.storage.delete_all()
         self._save_tables()
+        self.quotas.forget_mount(prefix)  # as Vault: a mount's quotas go with it
 
     def _revoke_tokens_of(self, accessor: str) -> None:
         for name in self.tokens.storage.list("id/"):

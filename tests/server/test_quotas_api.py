@@ -221,3 +221,33 @@ def test_quotas_survive_restart(tmp_path: Path) -> None:
         assert codes == [404, 404, 429]
     finally:
         again.stop()
+
+
+def test_role_quota_limits_only_that_roles_logins(root: hvac.Client, unique: str) -> None:
+    root.sys.enable_auth_method("approle", path=unique)
+    try:
+        logins = {}
+        for role in ("ci", "web"):
+            root.auth.approle.create_or_update_approle(role, mount_point=unique)
+            role_id = root.auth.approle.read_role_id(role, mount_point=unique)["data"]["role_id"]
+            secret = root.auth.approle.generate_secret_id(role, mount_point=unique)["data"]
+            logins[role] = {"role_id": role_id, "secret_id": secret["secret_id"]}
+        root.sys.create_or_update_quota(
+            unique, rate=1, interval="1h", path=f"auth/{unique}/", role="ci"
+        )
+        assert root.sys.read_quota(unique)["data"]["role"] == "ci"
+        url = f"{root.url}/v1/auth/{unique}/login"
+        ci = [requests.post(url, json=logins["ci"], timeout=10).status_code for _ in range(2)]
+        web = [requests.post(url, json=logins["web"], timeout=10).status_code for _ in range(2)]
+        assert (ci, web) == ([200, 429], [200, 200])
+    finally:
+        root.sys.delete_quota(unique)
+        root.sys.disable_auth_method(unique)
+
+
+def test_a_mounts_quotas_go_when_it_is_disabled(root: hvac.Client, unique: str) -> None:
+    root.sys.enable_secrets_engine("kv", path=unique)
+    root.sys.create_or_update_quota(unique, rate=100, path=f"{unique}/data")
+    root.sys.disable_secrets_engine(unique)
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        root.sys.read_quota(unique)

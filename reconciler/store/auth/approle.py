@@ -228,6 +228,12 @@ class AppRoleBackend(Backend):
 
     # -- login -----------------------------------------------------------------------------
 
+    def login_role(self, req: Request, rel_path: str) -> str | None:
+        """The name of the role whose role_id a login gives (role-based quotas)."""
+        role_id = req.data.get("role_id") if rel_path == "login" else None
+        role = self.store.role_by_id(role_id.strip()) if isinstance(role_id, str) else None
+        return None if role is None else role.name
+
     def _login(self, req: Request, data: FieldData) -> Response:
         role_id = data.get("role_id").strip()
         if not role_id:
