@@ -36,7 +36,13 @@ from reconciler.gitops.manifests import (
 )
 from reconciler.gitops.manifests import kinds as k
 from reconciler.gitops.manifests.config import CONFIG_FILE
-from reconciler.gitops.plan.desired import Desired, build_desired, desired_kv_versions, desired_refs
+from reconciler.gitops.plan.desired import (
+    Desired,
+    SecretsUnreadable,
+    build_desired,
+    desired_kv_versions,
+    desired_refs,
+)
 from reconciler.gitops.plan.diff import diff
 from reconciler.gitops.plan.model import Action, DestroyGuard, Plan, TargetInfo, Unchanged
 from reconciler.gitops.plan.prefix import with_mount_prefix
@@ -217,7 +223,11 @@ def compute_plan(
     # The reads wait on the network while this thread decrypts the SOPS files.
     with ThreadPoolExecutor(max_workers=1) as background:
         reading = background.submit(read_live)
-        desired: Desired = build_desired(result.desired, result.root, wanted, ctx.identities)
+        try:
+            desired: Desired = build_desired(result.desired, result.root, wanted, ctx.identities)
+        except SecretsUnreadable as exc:
+            reading.result()  # let the reads finish (or fail) before reporting
+            raise LoadFailed(exc.diagnostics) from None
         live, listed = reading.result()
     found = diff(
         desired.states, live, managed, fp, listed=listed, sources=desired.sources, prune=ctx.prune

@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from reconciler.gitops.live.handlers import StoreView
 from reconciler.gitops.live.model import Fields, ObjectRef, ObjectState
 from reconciler.gitops.live.normalise import frozen
 from reconciler.gitops.live.registry import handler_for, is_managed_kind
 from reconciler.gitops.manifests import DesiredState, ObjectKey
 from reconciler.gitops.manifests import kinds as k
+from reconciler.gitops.manifests.diagnostics import Diagnostic
 from reconciler.gitops.sops import decrypt_file, decrypt_files
+from reconciler.gitops.sops.config import find_creation_rule
+from reconciler.gitops.sops.errors import SopsError
+from reconciler.gitops.sops.metadata import parse as parse_metadata
 from reconciler.vocabulary.errors import SealkeepError
 
 SENSITIVE_KINDS = frozenset({"Secret"})
@@ -50,21 +56,97 @@ def desired_kv_versions(desired: DesiredState) -> dict[str, int]:
 BULK_THRESHOLD = 64
 
 
+class SecretsUnreadable(DesiredError):
+    """Some SOPS files do not decrypt or are not encrypted to the recipients `.sops.yaml`
+    lists for them; `diagnostics` names each at file:line:col."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} SOPS file(s) cannot be used")
+        self.diagnostics = list(diagnostics)
+
+
+def _reason(exc: Exception, root: Path, source: str) -> str:
+    """The error without the file name it may already start with (it is shown once)."""
+    text = str(exc)
+    for prefix in (f"{root / source}: ", f"{source}: "):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def _line_of(text: str, needle: str) -> int:
+    """The 1-based line where `needle` first appears (the `sops:` block, else line 1)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    return next(
+        (n for n, line in enumerate(text.splitlines(), start=1) if line.startswith("sops:")), 1
+    )
+
+
+def _recipient_mismatch(root: Path, source: str, recipients: Sequence[str]) -> Diagnostic | None:
+    """The file's age recipients against its `.sops.yaml` creation rule (None: they agree,
+    or there is no rule to compare with)."""
+    try:
+        rule = find_creation_rule(root / source)
+    except SopsError:
+        return None
+    if rule is None or not rule.age:
+        return None
+    extra = sorted(set(recipients) - set(rule.age))
+    missing = sorted(set(rule.age) - set(recipients))
+    if not extra and not missing:
+        return None
+    config = rule.source.name if rule.source is not None else ".sops.yaml"
+    parts = []
+    if extra:
+        parts.append(f"encrypted to {', '.join(extra)}, which {config} does not list")
+    if missing:
+        parts.append(f"not encrypted to {', '.join(missing)}, which {config} lists")
+    text = (root / source).read_text(encoding="utf-8")
+    line = _line_of(text, (extra or missing)[0])
+    message = (
+        f"recipient mismatch: {'; '.join(parts)} "
+        f"(re-encrypt with `sealkeep secret updatekeys {source}`)"
+    )
+    return Diagnostic(source, line, 1, message)
+
+
 def decrypt_sources(
     root: Path, sources: Sequence[str], identities: Sequence[str] | None
 ) -> dict[str, Any]:
     """The decrypted tree of every SOPS file in `sources`, spread over the CPUs in bulk.
 
-    Raises DesiredError naming the first file (in order) that does not decrypt.
+    Every file is decrypted and its recipients compared with `.sops.yaml`; raises
+    SecretsUnreadable naming each file that fails either, at its file:line.
     """
     workers = None if len(sources) >= BULK_THRESHOLD else 1
     trees: dict[str, Any] = {}
+    problems: list[Diagnostic] = []
     results = decrypt_files([root / s for s in sources], identities, workers=workers)
     for source, (_path, result) in zip(sources, results, strict=True):
         if isinstance(result, Exception):
-            raise DesiredError(f"{source}: cannot decrypt: {result}")
+            recipients = _file_recipients(root / source)
+            mismatch = _recipient_mismatch(root, source, recipients)
+            reason = f"cannot decrypt: {_reason(result, root, source)}"
+            problems.append(mismatch or Diagnostic(source, 1, 1, reason))
+            continue
+        mismatch = _recipient_mismatch(root, source, result.metadata.recipients)
+        if mismatch is not None:
+            problems.append(mismatch)
         trees[source] = result.tree
+    if problems:
+        raise SecretsUnreadable(problems)
     return trees
+
+
+def _file_recipients(path: Path) -> tuple[str, ...]:
+    """The age recipients a SOPS file names (empty when its metadata cannot be read)."""
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+        block = tree.get("sops") if isinstance(tree, Mapping) else None
+        return parse_metadata(block, str(path)).recipients if block is not None else ()
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, SopsError):
+        return ()
 
 
 def secret_values(
@@ -75,7 +157,7 @@ def secret_values(
         try:
             tree = decrypt_file(root / source, identities).tree
         except Exception as exc:
-            raise DesiredError(f"{source}: cannot decrypt: {exc}") from None
+            raise DesiredError(f"{source}: cannot decrypt: {_reason(exc, root, source)}") from None
     data = (tree.get("spec") or {}).get("data") if isinstance(tree, Mapping) else None
     if not isinstance(data, Mapping):
         raise DesiredError(f"{source}: spec.data is not a mapping")
@@ -87,7 +169,7 @@ def write_only_values(root: Path, source: str, identities: Sequence[str] | None 
     try:
         tree: Any = decrypt_file(root / source, identities).tree
     except Exception as exc:
-        raise DesiredError(f"{source}: cannot decrypt: {exc}") from None
+        raise DesiredError(f"{source}: cannot decrypt: {_reason(exc, root, source)}") from None
     spec = tree.get("spec") if isinstance(tree, Mapping) else None
     password = spec.get("password") if isinstance(spec, Mapping) else None
     if password is None:
