@@ -79,7 +79,12 @@ def locate(client: hvac.Client, path: str, mount: str | None = None) -> KvLocati
     except hvac.exceptions.Forbidden:
         return _guess(path, mount)
     if info is None:
-        raise ClientInputError(f"no KV mount holds {full!r}")
+        # Name the path as given: `full` may be the DEFAULT_MOUNT retry (`secret/secret/x`).
+        given = f"{mount}/{path}".strip("/") if mount is not None else path
+        raise ClientInputError(
+            f"no KV mount holds {given!r}",
+            hint="start the path with a KV mount (see `sealkeep secrets list`) or pass --mount",
+        )
     mount_path, kind, version = info
     if kind not in ("kv", "generic"):
         raise ClientInputError(f"{mount_path}/ is a {kind!r} mount, not kv")

@@ -141,6 +141,9 @@ def test_not_a_kv_mount_and_missing_things(env: dict[str, str], unique: str) -> 
     assert listing.code == 1 and "no keys under" in listing.stderr
     patch = run(["kv", "patch", f"secret/{unique}/none", "a=1"], env)
     assert patch.code == 1 and "no value found" in patch.stderr
+    # The path is named as given, never with the default mount prefixed twice (issue 13).
+    nowhere = run(["kv", "get", "-mount", f"{unique}-gone", "x"], env)
+    assert nowhere.code == 1 and f"no KV mount holds '{unique}-gone/x'" in nowhere.stderr
 
 
 def test_forbidden_names_the_path(dev_server: ServerProcess, vault: hvac.Client) -> None:
