@@ -6,6 +6,7 @@ import logging
 import re
 
 import anyio
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -13,6 +14,7 @@ from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import Route
 
+from reconciler.server.forward import Forwarder
 from reconciler.server.redirect import redirect_if_unclean
 from reconciler.server.translate import (
     JSON,
@@ -25,7 +27,7 @@ from reconciler.server.translate import (
     render_envelope,
 )
 from reconciler.store.core import Core
-from reconciler.store.errors import BadRequest, StoreError
+from reconciler.store.errors import BadRequest, Standby, StoreError, Unavailable
 from reconciler.store.logical import Request, Response
 
 log = logging.getLogger("sealkeep.server")
@@ -86,9 +88,12 @@ def _render(req: Request, resp: Response | None, head: bool) -> HTTPResponse:
 class VaultAPI:
     """Binds a `Core` to HTTP."""
 
-    def __init__(self, core: Core, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, core: Core, max_body: int = MAX_BODY, forwarder: Forwarder | None = None
+    ) -> None:
         self.core = core
         self.max_body = max_body
+        self.forwarder = forwarder or Forwarder()
         self.threads = anyio.CapacityLimiter(REQUEST_THREADS)
 
     async def endpoint(self, http: HTTPRequest) -> HTTPResponse:
@@ -97,22 +102,39 @@ class VaultAPI:
         redirect = redirect_if_unclean(http)
         if redirect is not None:
             return redirect
+        req: Request | None = None
         try:
             req = await self._build(http)
             resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
             answer = _render(req, resp, head)
             answer.headers.update(req.response_headers)  # X-Ratelimit-* when quotas say so
             return answer
+        except Standby as exc:
+            return await self._to_active(http, exc, head)
         except (StoreError, HTTPError) as exc:
             status, body = error_body(exc)
             answer = _json(status, body, head)
-            answer.headers.update(getattr(exc, "headers", {}))  # a 429's Retry-After
+            # A 429's Retry-After, else the quota's X-Ratelimit-* of a request it let through.
+            quota = req.response_headers if req is not None else {}
+            answer.headers.update(getattr(exc, "headers", None) or quota)
             return answer
         except ClientDisconnect:  # gone mid-body (or its read deadline closed it): no answer
             return _empty(400)
         except Exception:
             log.exception("internal error serving %s %s", http.method, http.url.path)
             return _json(500, encode({"errors": ["internal error"]}), head)
+
+    async def _to_active(self, http: HTTPRequest, exc: Standby, head: bool) -> HTTPResponse:
+        """A standby's answer: the active node's, through the forwarder."""
+        if not exc.leader_address or self.forwarder.already_forwarded(http):
+            status, body = error_body(exc)
+            return _json(status, body, head)
+        try:
+            return await self.forwarder.forward(http, exc.leader_address, http.state.raw_body)
+        except httpx.HTTPError:
+            unreachable = Unavailable("the active node cannot be reached; retry shortly")
+            status, body = error_body(unreachable)
+            return _json(status, body, head)
 
     async def _build(self, http: HTTPRequest) -> Request:
         raw_path: bytes = http.scope.get("raw_path") or b""
@@ -124,6 +146,7 @@ class VaultAPI:
         takes_file = path.rstrip("/") in FILE_BODY_PATHS
         limit = MAX_FILE_BODY if takes_file else self.max_body
         body = b"" if http.method in ("GET", "HEAD") else await _read_body(http, limit)
+        http.state.raw_body = body  # kept to replay on the active node if this is a standby
         content_type = http.headers.get("content-type", "")
         data = {} if takes_file else parse_body(body, content_type, http.method)
         query = dict(http.query_params)
@@ -141,9 +164,15 @@ async def _not_found(_http: HTTPRequest) -> HTTPResponse:
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "LIST", "OPTIONS", "TRACE"]
 
 
-def create_app(core: Core, max_body: int = MAX_BODY) -> Starlette:
-    """The ASGI application serving the Vault HTTP API for `core` (bodies up to `max_body`)."""
-    api = VaultAPI(core, max_body)
+def create_app(
+    core: Core, max_body: int = MAX_BODY, *, redirect_standby: bool = False
+) -> Starlette:
+    """The ASGI application serving the Vault HTTP API for `core` (bodies up to `max_body`).
+
+    On an HA standby, requests go to the active node: forwarded, or answered with a 307 to
+    it when `redirect_standby` (the config's `disable_clustering`).
+    """
+    api = VaultAPI(core, max_body, Forwarder(redirect_only=redirect_standby))
     routes = [
         Route("/v1/{path:path}", api.endpoint, methods=ALL_METHODS),
         Route("/{path:path}", _not_found, methods=ALL_METHODS),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from reconciler.server.config import ConfigError, ListenerConfig, load_config
 from reconciler.server.pidfile import write_pid_file
 from reconciler.store.core import Core, CoreConfig
+from reconciler.store.ha import HALock
 from reconciler.store.storage.factory import open_storage
 from reconciler.store.storage.private_files import private_umask
 
@@ -34,7 +36,29 @@ def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
         request_wait_limit=config.listener.limits.max_request_duration,
         unauthenticated_metrics_access=config.unauthenticated_metrics_access,
     )
-    return Core(storage, core_config), config.listener
+    core = Core(storage, core_config)
+    if _ha_enabled(config.storage_options):
+        core.enable_ha(_ha_lock(path, config.storage_type, config.storage_options, config.api_addr))
+    return core, config.listener
+
+
+def _ha_enabled(options: dict[str, str]) -> bool:
+    return options.get("ha_enabled", "").lower() in ("1", "true")
+
+
+def _ha_lock(path: Path, storage_type: str, options: dict[str, str], api_addr: str) -> HALock:
+    """The HA lock of the storage block (`ha_enabled = "true"`); api_addr is required, since
+    standbys send clients there."""
+    if storage_type != "postgresql":
+        raise ConfigError(f"{path}: storage {storage_type!r} does not support ha_enabled")
+    if not api_addr:
+        raise ConfigError(
+            f"{path}: ha_enabled needs api_addr (the address other nodes send clients to)"
+        )
+    from reconciler.store.storage.postgresql_ha import PostgresHALock  # psycopg when used
+
+    table = options.get("ha_table") or "vault_ha_locks"
+    return PostgresHALock(options["connection_url"], table, str(uuid.uuid4()), api_addr)
 
 
 def dev_core(root_token_id: str) -> tuple[Core, str]:

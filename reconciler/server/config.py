@@ -36,6 +36,9 @@ class ListenerConfig:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     limits: ListenerLimits = field(default_factory=ListenerLimits)
+    # An HA standby answers 307 to the active node instead of forwarding (Vault's
+    # top-level `disable_clustering`).
+    redirect_standby: bool = False
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -111,6 +114,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         "log_level",
         "pid_file",
         "telemetry",
+        "disable_clustering",
     }
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -134,6 +138,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
             tls_cert_file="" if tls_disabled else str(listener.get("tls_cert_file", "")),
             tls_key_file="" if tls_disabled else str(listener.get("tls_key_file", "")),
             limits=limits,
+            redirect_standby=str(doc.get("disable_clustering", "")).lower() in ("1", "true"),
         ),
         api_addr=str(doc.get("api_addr", "")),
         default_lease_ttl=default_ttl,

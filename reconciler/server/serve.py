@@ -93,7 +93,7 @@ def serve(core: Core, listener: ListenerConfig, sock: socket.socket | None = Non
     host, port = listener.host_port
     limits = listener.limits
     config = uvicorn.Config(
-        create_app(core, limits.max_request_size),
+        create_app(core, limits.max_request_size, redirect_standby=listener.redirect_standby),
         host=host,
         port=port,
         log_level="warning",

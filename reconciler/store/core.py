@@ -21,9 +21,11 @@ from reconciler.store.errors import (
     NotFound,
     PermissionDenied,
     Sealed,
+    Standby,
     StoreError,
     Unavailable,
 )
+from reconciler.store.ha import HACoordinator, HALock
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.mounts import Mount
 from reconciler.store.runtime import Runtime
@@ -78,13 +80,47 @@ class Core:
         self.work = WorkPool(self._lock, self.config.slow_workers, self.config.request_wait_limit)
         self._seal_after_request = False
         self._pending_restore: list[tuple[str, bytes]] | None = None
+        self.ha: HACoordinator | None = None
 
     # -- life cycle ------------------------------------------------------------------------
 
     @property
     def sealed(self) -> bool:
-        """True until enough unseal shares were given."""
+        """True until enough unseal shares were given (a standby is unsealed, idle)."""
+        if self.ha is not None:
+            return self.barrier.sealed
         return self.runtime is None
+
+    @property
+    def standby(self) -> bool:
+        """True on an unsealed HA node that does not hold the lock."""
+        return self.ha is not None and not self.barrier.sealed and not self.ha.is_active
+
+    def enable_ha(self, lock: HALock) -> None:
+        """Run as one node of an HA cluster: after unseal, only the lock holder is active."""
+        self.ha = HACoordinator(lock, self._become_active, self._become_standby)
+
+    def _become_active(self) -> None:
+        if not self._lock.acquire(timeout=30):
+            raise Unavailable("the request lock stayed busy")
+        try:
+            if self.barrier.sealed:
+                raise Sealed()
+            if self.runtime is None:
+                self.runtime = Runtime.create(self, first_time=False)
+        finally:
+            self._lock.release()
+
+    def _become_standby(self) -> None:
+        with self._lock:
+            runtime, self.runtime = self.runtime, None
+            if runtime is not None:
+                runtime.close()
+
+    def step_down(self) -> None:
+        """`sys/step-down`: an active HA node hands over once this request is answered."""
+        if self.ha is not None and self.ha.is_active:
+            self.ha.step_down()
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[bytes], str]:
         """Create the keys, the default mounts and a root token; stays sealed."""
@@ -100,13 +136,20 @@ class Core:
             return result.keys, root_token
 
     def after_unseal(self) -> None:
-        """Bring the services up once the barrier opened (called by the unseal handler)."""
+        """Bring the services up once the barrier opened (called by the unseal handler);
+        an HA node starts contending for the lock instead, and only its holder does."""
+        if self.ha is not None:
+            if not self.barrier.sealed:
+                self.ha.start()
+            return
         with self._lock:
             if self.runtime is None and not self.barrier.sealed:
                 self.runtime = Runtime.create(self, first_time=False)
 
     def seal_now(self) -> None:
-        """Seal: stop every service and drop every key from memory."""
+        """Seal: stop every service and drop every key from memory (and, in HA, the lock)."""
+        if self.ha is not None:
+            self.ha.stop()
         with self._lock:
             runtime, self.runtime = self.runtime, None
             if runtime is not None:
@@ -188,6 +231,10 @@ class Core:
         if raw is not None:
             return raw(self, req)
         validate_path(req.path)
+        if self.standby:  # every request goes to the active node (sys/step-down included)
+            assert self.ha is not None
+            leader = self.ha.leader()
+            raise Standby(leader.api_addr if leader else "")
         if self.runtime is None and _is_seal_request(req):
             return None  # as Vault: sealing a sealed store (or stepping it down) is a no-op
         runtime = self.require_runtime()
@@ -328,11 +375,6 @@ class Core:
 
 def _is_login(req: Request) -> bool:
     return req.path.startswith("auth/") and "/login" in req.path
-
-
-def _is_seal_request(req: Request) -> bool:
-    write = req.operation in (Operation.UPDATE, Operation.CREATE)
-    return write and req.path.rstrip("/") in ("sys/seal", "sys/step-down")
 
 
 def _is_seal_request(req: Request) -> bool:

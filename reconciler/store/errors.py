@@ -86,6 +86,17 @@ class Unavailable(StoreError):
     status = 503
 
 
+class Standby(StoreError):
+    """503 from a standby node: the HTTP layer forwards the request to `leader_address` (or
+    redirects to it); with no active node known, the client gets this 503 and retries."""
+
+    status = 503
+
+    def __init__(self, leader_address: str) -> None:
+        super().__init__("this node is a standby and no active node is known; retry shortly")
+        self.leader_address = leader_address
+
+
 class InternalError(StoreError):
     """500: a fault the user cannot fix (logged with detail, shown briefly)."""
 

@@ -32,9 +32,12 @@ def paths(core: Core) -> list[PathSpec]:
     def seal(_req: Request, _data: FieldData) -> None:
         core.request_seal()
 
+    def step_down(_req: Request, _data: FieldData) -> None:
+        core.step_down()  # a single node is always active: nothing to hand over
+
     return [
         PathSpec(r"key-status", {READ: key_status}),
         PathSpec(r"rotate", {UPDATE: rotate}, sudo=True),
         PathSpec(r"seal", {UPDATE: seal}, sudo=True),
-        PathSpec(r"step-down", {UPDATE: lambda r, d: None}, sudo=True),
+        PathSpec(r"step-down", {UPDATE: step_down}, sudo=True),
     ]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.store.errors import BadRequest, UnsupportedOperation
 from reconciler.store.framework import FieldType, coerce, parse_bool
 from reconciler.store.logical import Operation, Request, Response
+from reconciler.store.timefmt import rfc3339nano
 
 if TYPE_CHECKING:
     from reconciler.store.core import Core
@@ -99,10 +100,11 @@ def health(core: Core, req: Request) -> Response:
                 raise BadRequest(f"bad value for {name}") from None
     initialized = core.barrier.initialized()
     sealed = core.sealed
+    standby = core.standby
     body: dict[str, Any] = {
         "initialized": initialized,
         "sealed": sealed,
-        "standby": sealed,
+        "standby": sealed or standby,
         "performance_standby": False,
         "replication_performance_mode": "disabled",
         "replication_dr_mode": "disabled",
@@ -116,26 +118,41 @@ def health(core: Core, req: Request) -> Response:
         status = codes["uninitcode"]
     elif sealed:
         status = codes["sealedcode"]
+    elif standby and not _flag(req, "standbyok"):
+        status = codes["standbycode"]
     else:
         status = codes["activecode"]
     return Response(raw=body, status=status)
 
 
 def leader(core: Core, req: Request) -> Response:
-    """GET sys/leader: a single node is always its own leader."""
+    """GET sys/leader: which node is active (a single node has no HA and names none)."""
     if req.operation is not Operation.READ:
         raise UnsupportedOperation()
-    return Response(
-        raw={
-            "ha_enabled": False,
-            "is_self": False,
-            "active_time": "0001-01-01T00:00:00Z",
-            "leader_address": "",
-            "leader_cluster_address": "",
-            "performance_standby": False,
-            "performance_standby_last_remote_wal": 0,
-        }
-    )
+    body: dict[str, Any] = {
+        "ha_enabled": core.ha is not None,
+        "is_self": False,
+        "active_time": "0001-01-01T00:00:00Z",
+        "leader_address": "",
+        "leader_cluster_address": "",
+        "performance_standby": False,
+        "performance_standby_last_remote_wal": 0,
+    }
+    if core.ha is not None and not core.sealed:
+        holder = core.ha.leader()
+        if holder is not None:
+            body["leader_address"] = body["leader_cluster_address"] = holder.api_addr
+            body["is_self"] = core.ha.is_active
+        if core.ha.is_active:
+            body["active_time"] = rfc3339nano(core.ha.active_since)
+    return Response(raw=body)
+
+
+def _flag(req: Request, name: str) -> bool:
+    try:
+        return name in req.data and parse_bool(req.data[name])
+    except ValueError:
+        return False
 
 
 def _version() -> str:
