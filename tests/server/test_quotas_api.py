@@ -3,6 +3,7 @@ shapes must agree, and on Sealkeep alone for what a client over its quota sees."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,3 +252,25 @@ def test_a_mounts_quotas_go_when_it_is_disabled(root: hvac.Client, unique: str) 
     root.sys.disable_secrets_engine(unique)
     with pytest.raises(hvac.exceptions.InvalidPath):
         root.sys.read_quota(unique)
+
+
+def test_headers_on_allowed_answers_and_refusals_audited_when_asked(
+    own_server: ServerProcess, tmp_path: Path
+) -> None:
+    client = own_server.client()
+    log = tmp_path / "audit.log"
+    client.sys.enable_audit_device("file", options={"file_path": str(log)})
+    client.write(
+        "sys/quotas/config",
+        enable_rate_limit_response_headers=True,
+        enable_rate_limit_audit_logging=True,
+    )
+    client.sys.create_or_update_quota("kv", rate=2, path="secret", interval="1h")
+    allowed = status_of(own_server.url, "secret/data/x", own_server.root_token)
+    assert (allowed.status_code, allowed.headers["X-Ratelimit-Remaining"]) == (404, "1")
+    status_of(own_server.url, "secret/data/x", own_server.root_token)
+    refused = status_of(own_server.url, "secret/data/x", own_server.root_token)
+    assert refused.status_code == 429
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    errors = [e.get("error", "") for e in entries if e["request"]["path"] == "secret/data/x"]
+    assert 'request path "secret/data/x": rate limit quota exceeded' in errors
