@@ -103,7 +103,6 @@ class VaultAPI:
         if redirect is not None:
             return redirect
         req: Request | None = None
-        req: Request | None = None
         try:
             req = await self._build(http)
             resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
