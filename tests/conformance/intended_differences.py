@@ -50,4 +50,39 @@ INTENDED: tuple[Intended, ...] = (
         "first login, so config-as-code applies in an isolated network or while the provider "
         "is briefly down (the offline demo applies a GitHub OIDC mount). OpenBao answers 400.",
     ),
+    Intended(
+        "*.body*.options: sealkeep \"null\" != openbao {}",
+        "A mount enabled without options reads back as options null on Sealkeep; OpenBao says {} "
+        "when the request had no options field and null when the CLI enabled it. Clients treat "
+        "both as no options.",
+    ),
+    # OpenBao-only additions that HashiCorp Vault's API does not have; Sealkeep implements the
+    # Vault API (shared/reference/vault-api-subset.md), which clients of both servers rely on.
+    Intended(
+        "kv/v2-metadata.body.data.*metadata_*: only on openbao",
+        "OpenBao 2.x's KV metadata check-and-set (current_metadata_version, "
+        "metadata_cas_required) is not in HashiCorp Vault's KV v2.",
+    ),
+    Intended(
+        "policies/*read.body*: only on openbao",
+        "OpenBao 2.x versions ACL policies (version, modified, cas_required, "
+        "allow_*_in_identity_templates); Vault's policy read has name and rules only.",
+    ),
+    Intended(
+        "*.token_strictly_bind_ip: only on openbao",
+        "OpenBao-only token field; Vault's auth methods do not have it.",
+    ),
+    Intended(
+        "status/health.body.performance_standby: only on sealkeep",
+        "HashiCorp Vault's sys/health has performance_standby (an Enterprise notion OpenBao "
+        "dropped); hvac and load balancers read Vault's shape.",
+    ),
+    Intended(
+        "status/leader.body.*: only on sealkeep",
+        "Vault's sys/leader answers every key even without HA; OpenBao answers ha_enabled only.",
+    ),
+    Intended(
+        "status/seal-status.body.*_date: only on *",
+        "Vault's seal-status has build_date; OpenBao renamed it commit_date.",
+    ),
 )

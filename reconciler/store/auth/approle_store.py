@@ -56,7 +56,8 @@ class Role:
         return {
             "bind_secret_id": self.bind_secret_id,
             "local_secret_ids": self.local_secret_ids,
-            "secret_id_bound_cidrs": list(self.secret_id_bound_cidrs),
+            # Vault and OpenBao read an unset list back as null, not [].
+            "secret_id_bound_cidrs": list(self.secret_id_bound_cidrs) or None,
             "secret_id_num_uses": self.secret_id_num_uses,
             "secret_id_ttl": self.secret_id_ttl,
             **self.token.render(),

@@ -45,7 +45,7 @@ def test_role_read_has_vault_shape(approle: Mounted) -> None:
     assert resp.data == {
         "bind_secret_id": True,
         "local_secret_ids": False,
-        "secret_id_bound_cidrs": [],
+        "secret_id_bound_cidrs": None,  # as OpenBao reads an unset list back
         "secret_id_num_uses": 0,
         "secret_id_ttl": 0,
         "token_bound_cidrs": [],
