@@ -89,6 +89,9 @@ def main() -> None:
     try:
         init_and_unseal(server)
         root = server.client()
+        if "secret/" not in root.sys.list_mounted_secrets_engines()["data"]:
+            # A non-dev server starts with no KV mount, as Vault's does.
+            root.sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
         root.secrets.kv.v2.create_or_update_secret(
             "bench/db", secret={"password": "0123456789abcdef"}
         )
