@@ -13,7 +13,6 @@ modules were loaded, so the translation (`reconciler.client.errors`) is imported
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -23,8 +22,6 @@ import click
 from reconciler.vocabulary.errors import SealkeepError
 
 EXIT_OK, EXIT_USER, EXIT_CHANGES, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-log = logging.getLogger("sealkeep.cli")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -117,7 +114,10 @@ def run_with_exit_codes(group: click.Command) -> int:
     except SealkeepError as exc:
         show_error(exc)
         return exit_code_of(exc)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (at a prompt too) into Abort; the interrupt is its cause/context.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            return EXIT_INTERRUPTED
         click.echo("Aborted.", err=True)
         return EXIT_USER
     except KeyboardInterrupt:
@@ -127,7 +127,9 @@ def run_with_exit_codes(group: click.Command) -> int:
         if translated is not None:
             show_error(translated)
             return exit_code_of(translated)
-        log.exception("internal error")
+        import logging  # only now: logging costs start-up time every run would pay
+
+        logging.getLogger("sealkeep.cli").exception("internal error")
         click.echo("Error: internal error (details above)", err=True)
         return EXIT_INTERNAL
     finally:

@@ -20,7 +20,8 @@ def set_correlation_id(client: hvac.Client, run_id: str) -> None:
 
 
 def clone(client: hvac.Client) -> hvac.Client:
-    """A new client (own HTTP session) with the same address, token, TLS and headers."""
+    """A new client (own HTTP session) with the same address, token, TLS, headers and transport
+    (the client's translating adapter, so errors name the address and path on every thread)."""
     kwargs = client.adapter._kwargs
     copy = hvac.Client(
         url=client.url,
@@ -28,8 +29,12 @@ def clone(client: hvac.Client) -> hvac.Client:
         verify=kwargs.get("verify", True),
         cert=kwargs.get("cert"),
         timeout=kwargs.get("timeout", 30),
+        adapter=type(client.adapter),
     )
     copy.adapter.session.headers.update(client.adapter.session.headers)
+    for name, value in vars(client.adapter).items():
+        if name.endswith("_source"):  # where the address and token came from, for hints
+            setattr(copy.adapter, name, value)
     return copy
 
 
