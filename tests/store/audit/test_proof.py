@@ -8,6 +8,7 @@ each one, and without them it says it cannot prove authenticity.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from reconciler.store.audit.chain import parse_chain
 from reconciler.store.audit.ledger import ChainMaterial
 from reconciler.store.audit.proof import verify_proved
 from reconciler.store.audit.verify import verify_files
+from reconciler.store.errors import BadRequest
+from tests.server.db_support import wait_until
 from tests.store.audit.support import lines, new_view, read_request, rechain
 
 COUNT = 12
@@ -60,8 +63,6 @@ def test_intact_file_is_proved(audited: tuple[Path, ChainMaterial]) -> None:
 
 
 def _when(material: ChainMaterial) -> str:
-    import time
-
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(material.checkpoints[-1].time))
 
 
@@ -261,3 +262,38 @@ def test_a_file_that_is_not_a_sealkeep_log(tmp_path: Path) -> None:
     assert result.problem is not None and result.problem.kind == "foreign"
     assert result.problem.message.startswith("not a Sealkeep audit log")
     assert parse_chain(other.read_bytes()) is None
+
+
+def test_a_quiet_device_is_checkpointed_by_the_ticker(tmp_path: Path) -> None:
+    view = new_view()
+    broker = AuditBroker(view)
+    options = {"file_path": str(tmp_path / "audit.log"), "checkpoint_interval": "1s"}
+    broker.enable("file", "file", "", options, False)
+    device_uuid = view.get_json("table")["devices"][0]["uuid"]
+    broker.log_request(read_request(), None)  # seq 2, not yet checkpointed (1 of 1,000 lines)
+    assert ledger.checkpoints(view, device_uuid)[0].head_seq == 1
+
+    def ticked() -> bool:
+        broker.tick()  # what the server's background ticker calls every second
+        return ledger.checkpoints(view, device_uuid)[0].head_seq == 2
+
+    wait_until(ticked, timeout=10, step=0.1)
+    assert ledger.checkpoints(view, device_uuid)[0].reason == "interval"
+    broker.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"checkpoint_lines": "0"}, 'invalid checkpoint_lines "0"'),
+        ({"checkpoint_interval": "soon"}, 'invalid checkpoint_interval "soon"'),
+    ],
+)
+def test_bad_checkpoint_options_are_refused(
+    tmp_path: Path, options: dict[str, str], message: str
+) -> None:
+    broker = AuditBroker(new_view())
+    with pytest.raises(BadRequest, match=message):
+        broker.enable("file", "file", "", {"file_path": str(tmp_path / "a.log"), **options}, False)
+    assert broker.list() == {}
+    assert not (tmp_path / "a.log").exists()
