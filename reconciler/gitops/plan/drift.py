@@ -74,7 +74,8 @@ def _changed(entry: InventoryEntry, have: ObjectState, now: str, fp: Fingerprint
     """What changed in `have` since the apply `entry` records, as far as it is known."""
     if entry.fields is None:
         return Drifted(entry.ref, "changed", entry.fingerprint, now, known=False)
-    fields = field_changes(entry.fields, have.fields)
+    # A Secret's `keys` field repeats what `keys` below says key by key.
+    fields = [f for f in field_changes(entry.fields, have.fields) if f.path != "keys"]
     keys = _key_drift(entry.keys or {}, have.secret_values(), fp) if entry.keys is not None else []
     return Drifted(entry.ref, "changed", entry.fingerprint, now, tuple(fields), tuple(keys))
 
