@@ -133,12 +133,28 @@ class FileDevice:
         if self.tracker is None:
             return
         if tail is None:
+            self._warn_if_emptied()
             self.tracker.begin()
         elif not self.tracker.resume(segment_of(tail), self._head):
             log.error(
                 "audit file %s ends before its last checkpoint: lines were removed while it was "
                 "closed (`sealkeep audit verify` with the key reports them); a new segment starts",
                 self.file_path,
+            )
+
+    def _warn_if_emptied(self) -> None:
+        """A fresh process finding its file empty or gone, where the last checkpoint saw
+        lines, cannot tell a rotation made while it was down from a deletion: say so."""
+        last = self.tracker.last if self.tracker is not None else None
+        if last is None or self._head.seq or last.offset <= 0:
+            return
+        if last.file.rpartition(" ")[0] == self.file_path:
+            log.error(
+                "audit file %s is empty or new, but its last checkpoint recorded %d bytes in "
+                "it (segment %d): it was rotated or removed while the server was down",
+                self.file_path,
+                last.offset,
+                last.seg,
             )
 
     def _where(self) -> tuple[int, str]:

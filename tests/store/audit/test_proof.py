@@ -297,3 +297,23 @@ def test_bad_checkpoint_options_are_refused(
         broker.enable("file", "file", "", {"file_path": str(tmp_path / "a.log"), **options}, False)
     assert broker.list() == {}
     assert not (tmp_path / "a.log").exists()
+
+
+def test_a_file_removed_while_the_server_was_down_is_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    view = new_view()
+    log = tmp_path / "audit.log"
+    broker = AuditBroker(view)
+    broker.enable("file", "file", "", {"file_path": str(log)}, False)
+    broker.log_request(read_request(), None)
+    broker.close()
+    log.unlink()
+    again = AuditBroker(view)
+    again.load()
+    again.log_request(read_request(), None)  # a new file: segment 2, from genesis
+    material = again.chain_material("file")
+    again.close()
+    assert "was rotated or removed while the server was down" in caplog.text
+    [result] = verify_proved([str(log)], material)
+    assert result.ok and any("older segments 1 to 1" in note for note in result.notes)
