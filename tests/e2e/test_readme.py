@@ -103,6 +103,8 @@ def new_user_env(home: Path) -> dict[str, str]:
     Only the venv's bin folder (for `sealkeep` and `python`) is put before the system PATH;
     PYTHONPATH passes through so a clone can be tested with this venv.
     """
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "sealkeep").exists(), f"no `sealkeep` in {bin_dir}: pip install -e '.[test]'"
     home.mkdir(parents=True, exist_ok=True)
     # A new user has an identity (git refuses to commit without one) and nothing else.
     (home / ".gitconfig").write_text(
@@ -110,7 +112,7 @@ def new_user_env(home: Path) -> dict[str, str]:
     )
     env = {
         "HOME": str(home),
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "GIT_CONFIG_NOSYSTEM": "1",  # the machine's /etc/gitconfig is not a new user's
     }
