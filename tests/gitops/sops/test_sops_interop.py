@@ -24,6 +24,8 @@ from reconciler.gitops.sops import (
     decrypt_roundtrip,
     encrypt_tree,
     find_cleartext_values,
+    rotate,
+    updatekeys,
     yamlio,
 )
 from reconciler.gitops.sops.manifest import decrypted_text, new_secret, set_value
@@ -179,8 +181,7 @@ def test_sealkeep_encrypts_sops_decrypts_and_edits_sealkeep_reads(
     del want["certificate"]
     doc = decrypt_file(path, [age_key.identity])
     assert doc.tree == want
-    assert find_cleartext_values(doc.tree, None) != []  # plain data, as decrypted
-    assert find_cleartext_values(_raw(path), doc.metadata) == []  # every value sops added
+    assert find_cleartext_values(_raw(path), doc.metadata) == []  # sops encrypted its values
 
 
 def _raw(path: Path) -> dict[str, Any]:
@@ -349,3 +350,17 @@ def test_both_tools_follow_one_sops_yaml(sandbox: Path, sops: Sops, age_key: Age
     assert "from-sops" not in text and "path: payments/api" in text
     doc = decrypt_file(made_by_sealkeep, [age_key.identity])
     assert doc.tree["spec"]["data"] == {"token": "from-sops"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_updatekeys_and_rotate_keep_a_file_sops_reads(
+    sandbox: Path, sops: Sops, age_key: AgeKey, other_key: AgeKey, fmt: str
+) -> None:
+    enc = _sops_encrypted(sops, sandbox, fmt, age_key)
+    rule = CreationRule(age=(age_key.recipient, other_key.recipient))
+    assert updatekeys(enc, rule, [age_key.identity])
+    assert Sops(sops.binary, other_key.identity).decrypt_json(enc) == TREE  # the new reader
+    rotate(enc, [other_key.identity])
+    assert sops.decrypt_json(enc) == TREE
+    if fmt == "json":
+        json.loads(enc.read_text("utf-8"))
