@@ -10,6 +10,7 @@ import click
 
 from reconciler.cli.options import Session, stdin, store_command
 from reconciler.cli.render import done, emit, emit_field, emit_keys, emit_sections
+from reconciler.cli.wrapping import emit_if_wrapped, wrap_ttl_option
 from reconciler.client import kv as kv_client
 from reconciler.client.args import parse_kv_args, parse_pairs, parse_versions
 from reconciler.client.results import JSONDict
@@ -34,12 +35,20 @@ def kv_group() -> None:
 @_mount
 @click.option("-version", "--version", "version", type=int, default=None, help="This version (v2).")
 @click.option("-field", "--field", default=None, help="Print only this key's value.")
+@wrap_ttl_option
 @store_command
 def get(
-    session: Session, path: str, mount: str | None, version: int | None, field: str | None
+    session: Session,
+    path: str,
+    mount: str | None,
+    version: int | None,
+    field: str | None,
+    wrap_ttl: str | None,
 ) -> None:
     """Print a secret's data (and, for v2, its version metadata)."""
-    secret = kv_client.get(session.client(), path, mount, version)
+    secret = kv_client.get(session.client(), path, mount, version, wrap_ttl)
+    if emit_if_wrapped(session, secret.raw, field):
+        return
     if field:
         emit_field(secret.data, field)
         return

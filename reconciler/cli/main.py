@@ -57,6 +57,7 @@ COMMANDS: dict[str, Entry] = {
     "write": Entry("reconciler.cli.generic", "write", "Write data to any API path."),
     "delete": Entry("reconciler.cli.generic", "delete", "Delete any API path."),
     "list": Entry("reconciler.cli.generic", "list", "List the keys under any API path."),
+    "unwrap": Entry("reconciler.cli.wrapping", "unwrap", "Open a response-wrapping token."),
     "lease": Entry("reconciler.cli.lease", "lease", "Look up, renew and revoke leases."),
     "secret": Entry(
         "reconciler.cli.secret", "secret", "Create and edit encrypted Secret manifests (SOPS)."

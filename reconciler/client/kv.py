@@ -15,6 +15,7 @@ import hvac.exceptions
 
 from reconciler.client.errors import ClientInputError, ClientNotFound
 from reconciler.client.results import JSONDict, Listing, Result, as_json, listing_of
+from reconciler.client.wrapping import wrapping
 
 DEFAULT_MOUNT = "secret"
 
@@ -101,28 +102,46 @@ def _need_key(loc: KvLocation) -> None:
         raise ClientInputError(f"give a secret path below {loc.mount}/")
 
 
-def get(client: hvac.Client, path: str, mount: str | None, version: int | None = None) -> KvSecret:
-    """Read a secret (for v2, `version` or the latest); a deleted v2 version has data None."""
+def get(
+    client: hvac.Client,
+    path: str,
+    mount: str | None,
+    version: int | None = None,
+    wrap_ttl: str | None = None,
+) -> KvSecret:
+    """Read a secret (for v2, `version` or the latest); a deleted v2 version has data None.
+
+    With `wrap_ttl` the read (not the mount lookup) is wrapped: `raw` then holds only the
+    wrapping token's `wrap_info`, and `data` is None.
+    """
     loc = locate(client, path, mount)
     _need_key(loc)
     if version is not None:
         _need_v2(loc, "-version")
     try:
-        if loc.version == 1:
-            raw = as_json(client.secrets.kv.v1.read_secret(loc.path, mount_point=loc.mount))
-            return KvSecret(raw=raw, data=raw.get("data") or {}, metadata={}, location=loc)
-        raw = as_json(
-            client.secrets.kv.v2.read_secret_version(
-                loc.path, version=version, mount_point=loc.mount, raise_on_deleted_version=False
-            )
-        )
+        with wrapping(client, wrap_ttl):
+            raw = _read(client, loc, version)
     except hvac.exceptions.InvalidPath:
         raise ClientNotFound(f"no value found at {loc.display}") from None
+    if raw.get("wrap_info"):
+        return KvSecret(raw=raw, data=None, metadata={}, location=loc)
+    if loc.version == 1:
+        return KvSecret(raw=raw, data=raw.get("data") or {}, metadata={}, location=loc)
     body = raw.get("data") or {}
     if not body:
         raise ClientNotFound(f"no value found at {loc.display}")
     metadata = body.get("metadata") or {}
     return KvSecret(raw=raw, data=body.get("data"), metadata=metadata, location=loc)
+
+
+def _read(client: hvac.Client, loc: KvLocation, version: int | None) -> JSONDict:
+    if loc.version == 1:
+        return as_json(client.secrets.kv.v1.read_secret(loc.path, mount_point=loc.mount))
+    return as_json(
+        client.secrets.kv.v2.read_secret_version(
+            loc.path, version=version, mount_point=loc.mount, raise_on_deleted_version=False
+        )
+    )
 
 
 def put(

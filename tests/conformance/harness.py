@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,16 @@ class Target:
         done = subprocess.run(
             [self.bao, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
         )
+        return CLIResult(done.returncode, done.stdout, done.stderr)
+
+    def sealkeep(self, *args: str, token: str | None = None) -> CLIResult:
+        """Run the `sealkeep` CLI (its store commands) against this server."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
+        env.update(VAULT_ADDR=self.url, VAULT_TOKEN=self.root_token if token is None else token)
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler.cli.main", *args],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
         return CLIResult(done.returncode, done.stdout, done.stderr)
 
 
