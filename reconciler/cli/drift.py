@@ -10,9 +10,8 @@ import click
 
 from reconciler.cli.errors import EXIT_CHANGES, EXIT_OK
 from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
-from reconciler.gitops.manifests import load_config
-from reconciler.gitops.plan.build import PlanContext, open_target
-from reconciler.gitops.plan.drift import detect_drift
+from reconciler.gitops.plan.build import PlanContext
+from reconciler.gitops.plan.drift import drift_of
 from reconciler.gitops.plan.render_reports import drift_json, drift_lines
 
 
@@ -27,9 +26,8 @@ from reconciler.gitops.plan.render_reports import drift_json, drift_lines
 @reconcile_errors
 def drift(path: Path, target: str | None, fmt: str, state_mount: str) -> None:
     """Compare managed objects with their last apply; exit 2 when any changed."""
-    ctx = PlanContext.at(path, target=target, environ=os.environ)
-    client, _ = open_target(ctx, load_config(ctx.root)[0])
-    report = detect_drift(client, state_mount, progress=sys.stderr.isatty())
+    ctx = PlanContext.at(path, target=target, environ=os.environ, progress=sys.stderr.isatty())
+    report = drift_of(ctx, state_mount)
     if fmt == "json":
         click.echo(drift_json(report), nl=False)
         sys.exit(EXIT_CHANGES if report.has_drift else EXIT_OK)

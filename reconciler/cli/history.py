@@ -8,10 +8,8 @@ from pathlib import Path
 import click
 
 from reconciler.cli.plan import reconcile_errors, state_mount_option, target_option
-from reconciler.gitops.apply.history import history_json, read_history
-from reconciler.gitops.live.statestore import StateStore
-from reconciler.gitops.manifests import load_config
-from reconciler.gitops.plan.build import PlanContext, open_target
+from reconciler.gitops.apply.history import history_json, history_of
+from reconciler.gitops.plan.build import PlanContext
 
 
 @click.command("history")
@@ -33,8 +31,7 @@ def history(
 ) -> None:
     """Show who applied what, when, from which plan and commit, and how it went."""
     ctx = PlanContext.at(repo, target=target, environ=os.environ)
-    client, _ = open_target(ctx, load_config(ctx.root)[0])
-    records = read_history(StateStore(client, state_mount), limit)
+    records = history_of(ctx, state_mount, limit)
     if fmt == "json":
         click.echo(history_json(records), nl=False)
         return

@@ -9,6 +9,8 @@ from typing import Any
 
 from reconciler.gitops.live.model import ObjectRef
 from reconciler.gitops.live.statestore import StateStore
+from reconciler.gitops.manifests import load_config
+from reconciler.gitops.plan.build import PlanContext, open_target
 from reconciler.gitops.plan.model import PlanSource
 
 PREFIX = "history/"
@@ -158,3 +160,9 @@ def history_json(records: list[ApplyRecord]) -> str:
         "applies": [r.encode() for r in records],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def history_of(ctx: PlanContext, state_mount: str, limit: int = 20) -> list[ApplyRecord]:
+    """The newest `limit` applies recorded in the target of the repo at `ctx.root`."""
+    client, _ = open_target(ctx, load_config(ctx.root)[0])
+    return read_history(StateStore(client, state_mount), limit)

@@ -14,6 +14,8 @@ from reconciler.gitops.live.inventory import InventoryEntry, load_inventory
 from reconciler.gitops.live.model import Fields, Fingerprinter, ObjectRef, ObjectState
 from reconciler.gitops.live.reader import read_objects, read_view
 from reconciler.gitops.live.statestore import StateStore
+from reconciler.gitops.manifests import load_config
+from reconciler.gitops.plan.build import PlanContext, open_target
 from reconciler.gitops.plan.fields import field_changes
 from reconciler.gitops.plan.model import FieldChange, KeyChangeKind
 
@@ -113,3 +115,9 @@ def detect_drift(client: hvac.Client, state_mount: str, progress: bool = False) 
         if now != entry.fingerprint:
             drifted.append(_changed(entry, have, now, fp))
     return DriftReport(tuple(drifted), len(entries))
+
+
+def drift_of(ctx: PlanContext, state_mount: str) -> DriftReport:
+    """The drift of the target of the repo at `ctx.root` (the library behind `drift`)."""
+    client, _ = open_target(ctx, load_config(ctx.root)[0])
+    return detect_drift(client, state_mount, progress=ctx.progress)

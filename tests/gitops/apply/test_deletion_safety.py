@@ -58,7 +58,14 @@ def test_apply_prune_from_outside_a_repo_changes_nothing(
     folder.mkdir(parents=True)
     monkeypatch.chdir(folder)
     state = f"--state-mount={reconcile.state_mount}"
-    for args in (["apply", "--prune", "--auto-approve", state], ["plan", "--prune", state]):
+    commands = (
+        ["apply", "--prune", "--auto-approve", state],
+        ["plan", "--prune", state],
+        ["validate"],
+        ["drift", state],
+        ["history", state],
+    )
+    for args in commands:
         result = _run(*args)
         assert result.exit_code == 1, result.output
         assert f"no sealkeep.yaml found in {folder}" in result.output
