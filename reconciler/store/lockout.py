@@ -157,7 +157,9 @@ class UserLockout:
         now = time.time()
         by_accessor = {m.entry.accessor: m for m in mounts}
         found: dict[str, list[str]] = {}
-        for accessor, alias in sorted(self._locked):
+        with self._lock:  # a login may lock or unlock an alias while this lists
+            keys = sorted(self._locked)
+        for accessor, alias in keys:
             mount = by_accessor.get(accessor)
             if mount is not None and self._is_locked(
                 (accessor, alias), LockoutConfig.of(mount.entry), now

@@ -274,3 +274,19 @@ def test_headers_on_allowed_answers_and_refusals_audited_when_asked(
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     errors = [e.get("error", "") for e in entries if e["request"]["path"] == "secret/data/x"]
     assert 'request path "secret/data/x": rate limit quota exceeded' in errors
+
+
+def test_exempt_paths_are_never_limited(own_server: ServerProcess) -> None:
+    client = own_server.client()
+    client.write("sys/quotas/config", rate_limit_exempt_paths=["sys/mounts", "secret/data/ok/*"])
+    assert client.read("sys/quotas/config")["data"]["rate_limit_exempt_paths"] == [
+        "secret/data/ok/*",
+        "sys/mounts",
+    ]
+    client.sys.create_or_update_quota("all", rate=1, interval="1h")
+    token = own_server.root_token
+    exempt = [status_of(own_server.url, "sys/mounts", token).status_code for _ in range(3)]
+    under = [status_of(own_server.url, "secret/data/ok/a", token).status_code for _ in range(3)]
+    assert (exempt, under) == ([200, 200, 200], [404, 404, 404])
+    limited = [status_of(own_server.url, "sys/auth", token).status_code for _ in range(2)]
+    assert limited == [200, 429]
