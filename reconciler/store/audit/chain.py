@@ -85,6 +85,15 @@ class ChainKey:
     def __repr__(self) -> str:
         return "ChainKey((sensitive))"
 
+    def matches(self, digest: bytes, mac: bytes) -> bool:
+        """True when `mac` is the mac of a keyed line whose digest is `digest` (the verify
+        hot path: one message part, no loop)."""
+        inner = self._inner.copy()
+        inner.update(digest)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest().encode() == mac
+
     def mac(self, *parts: bytes | memoryview) -> bytes:
         """HMAC-SHA256 hex (as bytes) of MAC_DOMAIN and the concatenated `parts`."""
         inner = self._inner.copy()

@@ -47,6 +47,7 @@ ProblemKind = Literal[
 ]
 
 _GENESIS_BYTES = GENESIS.encode()
+_MAC_AT = len(MAC_MARK)
 _BUFFER = 1 << 20
 # How far past a gap to look for the missing seq before calling it a deletion.
 LOOKAHEAD_LINES = 100_000
@@ -190,7 +191,7 @@ class _Scan:
         state.update(view[at + MAC_SPAN :])
         digest = state.hexdigest().encode()
         key = self.key
-        if key is not None and key.mac(digest) != line[at + len(MAC_MARK) : at + MAC_SPAN]:
+        if key is not None and not key.matches(digest, line[at + _MAC_AT : at + MAC_SPAN]):
             return Problem(
                 n,
                 "forged",
