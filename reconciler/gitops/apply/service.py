@@ -166,7 +166,13 @@ def fresh_plan(ctx: PlanContext, safety: Safety) -> Iterator[FreshPlan]:
 
 def _check_saved_commit(root: Path, source: PlanSource) -> None:
     if source.ref is not None:
-        now = source_at_ref(root, source.ref).commit
+        try:
+            now = source_at_ref(root, source.ref).commit
+        except GitSourceError:
+            # The pull request's branch was deleted after its merge, or never fetched here
+            # (CI applies from a checkout of main): the plan's commit must then be on the
+            # branch, which _check_saved_ref_merged checks.
+            return
         if now != source.commit:
             raise StalePlan(
                 f"plan is stale: it was made at commit {source.short} of {source.ref}, "

@@ -51,3 +51,18 @@ def test_a_plan_of_an_unmerged_branch_is_refused_without_naming_a_ref_flag(
     assert "is not on 'main'" in refused.output and "merge it first" in refused.output
     assert "--ref feature" not in refused.output
     assert _policy_text(vault, f"{g.unique}-api") == before
+
+
+def test_a_plan_applies_after_its_branch_is_merged_and_deleted(
+    gitrepo: GitRepo, vault: hvac.Client
+) -> None:
+    g = gitrepo
+    g.ok("apply", "--auto-approve")
+    _feature_widens_the_policy(g)
+    g.ok("plan", "--ref", "feature", "--format", "json", "--out", "plan.json")
+    g.git.git.switch("main")
+    g.git.git.merge("-q", "feature")
+    g.git.git.branch("-d", "feature")  # as a pull request's branch is, once merged
+    (g.root / "plan.json").rename(g.root.parent / "plan.json")
+    assert "Apply complete" in g.ok("apply", str(g.root.parent / "plan.json")).output
+    assert '"list"' in _policy_text(vault, f"{g.unique}-api")
