@@ -1,5 +1,6 @@
 """Apply's live report: each change's outcome printed as it happens, and on a terminal a
-progress bar (rich) for long applies. Nothing but the outcome lines on a pipe or in CI."""
+progress bar (rich, which honours NO_COLOR) for long applies. Nothing but the outcome lines
+on a pipe or in CI."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from reconciler.gitops.apply.history import Outcome
 
@@ -41,7 +43,8 @@ class LiveReport:
         """Show a progress bar (terminal, long apply only)."""
         if not self.bar or total < PROGRESS_FROM:
             return
-        console = Console(stderr=True)
+        # The bar shares stdout with the outcome lines, which rich prints above it.
+        console = Console()
         self._progress = Progress(
             TextColumn("Applying"), BarColumn(), MofNCompleteColumn(),
             console=console, transient=True,
@@ -53,7 +56,7 @@ class LiveReport:
         """Print one outcome now (above the bar, when there is one)."""
         line = outcome_line(outcome)
         if self._progress is not None and self._task is not None:
-            self._progress.console.print(click.unstyle(line), markup=False, highlight=False)
+            self._progress.console.print(Text.from_ansi(line), highlight=False)
             self._progress.advance(self._task)
             return
         click.echo(line)
@@ -67,8 +70,8 @@ class LiveReport:
 
 @contextmanager
 def live_report() -> Iterator[LiveReport]:
-    """A LiveReport with a bar only when stderr is a terminal; the bar always goes away."""
-    report = LiveReport(bar=sys.stderr.isatty())
+    """A LiveReport with a bar only when stdout is a terminal; the bar always goes away."""
+    report = LiveReport(bar=sys.stdout.isatty())
     try:
         yield report
     finally:
