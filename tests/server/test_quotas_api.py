@@ -4,6 +4,7 @@ shapes must agree, and on Sealkeep alone for what a client over its quota sees."
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -290,3 +291,26 @@ def test_exempt_paths_are_never_limited(own_server: ServerProcess) -> None:
     assert (exempt, under) == ([200, 200, 200], [404, 404, 404])
     limited = [status_of(own_server.url, "sys/auth", token).status_code for _ in range(2)]
     assert limited == [200, 429]
+
+
+def test_a_blocked_client_waits_out_the_block_not_the_interval(
+    root: hvac.Client, unique: str
+) -> None:
+    root.sys.enable_secrets_engine("kv", path=unique, options={"version": "2"})
+    try:
+        root.sys.create_or_update_quota(
+            unique, rate=1, path=unique, interval="1s", block_interval="3s"
+        )
+        path = f"{unique}/data/x"
+
+        def code() -> int:
+            return status_of(root.url, path, root.token).status_code
+
+        assert [code(), code()] == [404, 429]
+        time.sleep(1.5)  # a new 1 s window, but still inside the 3 s block
+        assert code() == 429
+        time.sleep(2.0)  # past the block
+        assert code() == 404
+    finally:
+        root.sys.delete_quota(unique)
+        root.sys.disable_secrets_engine(unique)
