@@ -50,6 +50,8 @@ def _verify_line(result: VerifyResult) -> str:
     if not result.lines:
         return f"{result.path}: OK, empty"
     notes = [f"OK, {result.lines} lines (seq {result.first_seq} to {result.last_seq})"]
+    if result.authenticated:
+        notes.append("every line authenticated with the device's key")
     if not result.starts_at_genesis:
         notes.append(f"continues a chain from {result.continues_from[:16]}...")
     if result.restarts_at_genesis:
@@ -96,7 +98,7 @@ def verify_command(files: tuple[str, ...], device: str | None, key_file: str | N
         results = verify_proved(list(files), material)
     for result in results:
         click.echo(_verify_line(result))
-        for note in result.notes:
+        for note in result.notes if result.ok else ():
             click.echo(f"  {note}")
     if material is None and any(r.lines for r in results if r.ok):
         click.echo(NOT_PROVED)
