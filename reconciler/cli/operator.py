@@ -50,13 +50,21 @@ def operator() -> None:
 
 @operator.command("init")
 @click.option(
-    "-key-shares", "--key-shares", type=int, default=5, show_default=True,
+    "-key-shares",
+    "--key-shares",
+    type=int,
+    default=5,
+    show_default=True,
     help="How many unseal key shares to make.",
-)  # fmt: skip
+)
 @click.option(
-    "-key-threshold", "--key-threshold", type=int, default=3, show_default=True,
+    "-key-threshold",
+    "--key-threshold",
+    type=int,
+    default=3,
+    show_default=True,
     help="How many shares it takes to unseal.",
-)  # fmt: skip
+)
 @store_command
 def init(session: Session, key_shares: int, key_threshold: int) -> None:
     """Initialise a new server: prints the unseal key shares and the root token, once."""
@@ -174,3 +182,105 @@ def snapshot_restore(session: Session, file: Path, force: bool) -> None:
     """Replace the whole store with FILE; the server seals and needs that store's unseal keys."""
     sys_ops.snapshot_restore(session.client(), file.read_bytes(), force=force)
     done("Restored the snapshot. The server is sealed: unseal it with the snapshot's key shares.")
+
+
+def _share(key: str | None) -> str:
+    return key if key and key != "-" else read_secret("Unseal Key (will be hidden)")
+
+
+@operator.command("rekey")
+@click.argument("key", required=False)
+@click.option("-init", "--init", "start", is_flag=True, help="Start a rekey.")
+@click.option(
+    "-key-shares",
+    "--key-shares",
+    type=int,
+    default=5,
+    show_default=True,
+    help="How many new shares to make (with -init).",
+)
+@click.option(
+    "-key-threshold",
+    "--key-threshold",
+    type=int,
+    default=3,
+    show_default=True,
+    help="How many new shares unseal (with -init).",
+)
+@click.option(
+    "-verify",
+    "--verify",
+    is_flag=True,
+    help="With -init: new shares take effect only once given back; else give one.",
+)
+@click.option("-nonce", "--nonce", default="", help="The attempt's nonce (from -init or -status).")
+@click.option("-status", "--status", "show", is_flag=True, help="Show the attempt in progress.")
+@click.option("-cancel", "--cancel", is_flag=True, help="Forget the attempt in progress.")
+@store_command
+def rekey(
+    session: Session,
+    key: str | None,
+    start: bool,
+    key_shares: int,
+    key_threshold: int,
+    verify: bool,
+    nonce: str,
+    show: bool,
+    cancel: bool,
+) -> None:
+    """Replace the unseal key shares (a threshold of the current shares is needed).
+
+    KEY is one current share (new share with -verify); "-" or nothing reads it hidden.
+    """
+    client = session.client()
+    if cancel:
+        sys_ops.rekey_cancel(client)
+        done("Cancelled the rekey.")
+        return
+    if start:
+        result = sys_ops.rekey_start(client, key_shares, key_threshold, verify)
+    elif show:
+        result = sys_ops.rekey_status(client)
+    else:
+        result = sys_ops.rekey_update(client, _share(key), nonce, verify=verify)
+    emit(session.fmt, result.raw, result.data)
+
+
+@operator.command("generate-root")
+@click.argument("key", required=False)
+@click.option("-init", "--init", "start", is_flag=True, help="Start a root token generation.")
+@click.option("-otp", "--otp", default="", help="The one-time password (with -init or -decode).")
+@click.option("-nonce", "--nonce", default="", help="The attempt's nonce (from -init or -status).")
+@click.option("-decode", "--decode", "encoded", default="", help="Decode this encoded token.")
+@click.option("-status", "--status", "show", is_flag=True, help="Show the attempt in progress.")
+@click.option("-cancel", "--cancel", is_flag=True, help="Forget the attempt in progress.")
+@store_command
+def generate_root(
+    session: Session,
+    key: str | None,
+    start: bool,
+    otp: str,
+    nonce: str,
+    encoded: str,
+    show: bool,
+    cancel: bool,
+) -> None:
+    """Make a new root token from a threshold of unseal key shares.
+
+    The token comes back XOR-ed with the OTP; `-decode ENCODED -otp OTP` reveals it locally.
+    """
+    if encoded:
+        click.echo(sys_ops.decode_root_token(encoded, otp))
+        return
+    client = session.client()
+    if cancel:
+        sys_ops.generate_root_cancel(client)
+        done("Cancelled the root generation.")
+        return
+    if start:
+        result = sys_ops.generate_root_start(client, otp)
+    elif show:
+        result = sys_ops.generate_root_status(client)
+    else:
+        result = sys_ops.generate_root_update(client, _share(key), nonce)
+    emit(session.fmt, result.raw, result.data)

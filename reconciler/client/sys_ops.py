@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import hvac
 
 from reconciler.client.errors import ClientInputError
@@ -76,3 +78,78 @@ def snapshot_restore(client: hvac.Client, snapshot: bytes, *, force: bool = Fals
         client.sys.force_restore_raft_snapshot(snapshot)
     else:
         client.sys.restore_raft_snapshot(snapshot)
+
+
+def rekey_status(client: hvac.Client) -> Result:
+    """`sys/rekey/init`: the rekey attempt in progress, if any."""
+    raw = as_json(client.sys.read_rekey_progress())
+    return Result(raw=raw, data=raw)
+
+
+def rekey_start(client: hvac.Client, shares: int, threshold: int, verify: bool) -> Result:
+    """Start a rekey: new `shares`, `threshold` of which unseal (after verification if asked)."""
+    if shares < 1 or not 1 <= threshold <= shares:
+        raise ClientInputError(
+            f"-key-threshold must be between 1 and -key-shares ({shares}); got {threshold}"
+        )
+    raw = as_json(
+        client.sys.start_rekey(
+            secret_shares=shares, secret_threshold=threshold, require_verification=verify
+        )
+    )
+    return Result(raw=raw, data=raw)
+
+
+def rekey_update(client: hvac.Client, key: str, nonce: str, *, verify: bool = False) -> Result:
+    """Give one share to the rekey (or, with `verify`, one new share to its verification)."""
+    share = key.strip()
+    if not share or not nonce:
+        raise ClientInputError("a key share and the attempt's -nonce are both needed")
+    if verify:
+        raw = as_json(client.sys.rekey_verify(share, nonce))
+    else:
+        raw = as_json(client.sys.rekey(share, nonce=nonce))
+    return Result(raw=raw, data=raw)
+
+
+def rekey_cancel(client: hvac.Client) -> None:
+    """Forget the rekey attempt (and any unverified new shares)."""
+    client.sys.cancel_rekey()
+
+
+def generate_root_status(client: hvac.Client) -> Result:
+    """`sys/generate-root/attempt`: the root generation in progress, if any."""
+    raw = as_json(client.sys.read_root_generation_progress())
+    return Result(raw=raw, data=raw)
+
+
+def generate_root_start(client: hvac.Client, otp: str = "") -> Result:
+    """Start a root generation; without `otp` the server makes one and answers it once."""
+    raw = as_json(client.sys.start_root_token_generation(otp=otp or None))
+    return Result(raw=raw, data=raw)
+
+
+def generate_root_update(client: hvac.Client, key: str, nonce: str) -> Result:
+    """Give one share; the last answers the root token XOR-ed with the OTP."""
+    share = key.strip()
+    if not share or not nonce:
+        raise ClientInputError("a key share and the attempt's -nonce are both needed")
+    raw = as_json(client.sys.generate_root(share, nonce))
+    return Result(raw=raw, data=raw)
+
+
+def generate_root_cancel(client: hvac.Client) -> None:
+    """Forget the root generation attempt."""
+    client.sys.cancel_root_generation()
+
+
+def decode_root_token(encoded: str, otp: str) -> str:
+    """The root token from the encoded token and the OTP (done here: the OTP never travels)."""
+    padded = encoded + "=" * (-len(encoded) % 4)
+    try:
+        raw = base64.b64decode(padded, validate=True)
+    except ValueError:
+        raise ClientInputError("-decode is not valid base64") from None
+    if len(raw) != len(otp):
+        raise ClientInputError("the OTP does not match the encoded token's length")
+    return bytes(a ^ b for a, b in zip(raw, otp.encode(), strict=True)).decode(errors="replace")

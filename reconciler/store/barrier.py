@@ -321,6 +321,38 @@ class Barrier:
                 _wipe(root_key)
                 raise
 
+    def check_unseal_key(self, unseal_key: bytes) -> bool:
+        """True when `unseal_key` opens the stored root key (nothing changes either way)."""
+        try:
+            _check_unseal_key(unseal_key, BarrierError)
+            wrapped = self._storage.get(ROOT_KEY_PATH)
+            if wrapped is None:
+                return False
+            root_key = bytearray(_open_entry(AESGCM(unseal_key), ROOT_KEY_PATH, wrapped))
+        except BarrierError:
+            return False
+        _wipe(root_key)
+        return True
+
+    def rekey(self, old_key: bytes, new_key: bytes, config: SealConfig) -> None:
+        """Wrap the root key with `new_key` and store the new share configuration, together.
+
+        The keyring and every entry stay as they are: only what opens the root key changes.
+        """
+        _check_unseal_key(new_key, ValueError)
+        with self._lock:
+            wrapped = self._storage.get(ROOT_KEY_PATH)
+            if wrapped is None:
+                raise BarrierError("the barrier is not initialized")
+            root_key = bytearray(_open_entry(AESGCM(old_key), ROOT_KEY_PATH, wrapped))
+            try:
+                rewrapped = _seal_entry(AESGCM(new_key), _WRAP_TERM, ROOT_KEY_PATH, bytes(root_key))
+            finally:
+                _wipe(root_key)
+            with self._storage.transaction() as txn:
+                txn.put(ROOT_KEY_PATH, rewrapped)
+                txn.put(SEAL_CONFIG_PATH, config.encode())
+
     def seal(self) -> None:
         """Forget every key (zeroing them); a no-op when already sealed."""
         with self._lock:

@@ -15,6 +15,7 @@ from reconciler.store.acl.acl import ACLResult
 from reconciler.store.auth.token_entry import TokenEntry
 from reconciler.store.auth.tokens import TokenParams, TokenStore
 from reconciler.store.barrier import Barrier
+from reconciler.store.ceremonies import RekeyCeremony, RootGeneration
 from reconciler.store.errors import (
     BadRequest,
     InvalidToken,
@@ -81,6 +82,8 @@ class Core:
         self._seal_after_request = False
         self._pending_restore: list[tuple[str, bytes]] | None = None
         self.ha: HACoordinator | None = None
+        self.rekey = RekeyCeremony(self.barrier)
+        self.root_generation = RootGeneration(self.barrier, self._mint_root_token)
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -116,6 +119,11 @@ class Core:
             runtime, self.runtime = self.runtime, None
             if runtime is not None:
                 runtime.close()
+
+    def _mint_root_token(self) -> str:
+        """A new root token (the last step of sys/generate-root)."""
+        token, _ = self.require_runtime().tokens.create(root_token_params())
+        return token
 
     def step_down(self) -> None:
         """`sys/step-down`: an active HA node hands over once this request is answered."""

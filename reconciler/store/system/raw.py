@@ -168,3 +168,8 @@ RAW_HANDLERS: dict[str, RawHandler] = {
     "sys/health": health,
     "sys/leader": leader,
 }
+
+# The key ceremonies answer the same way (bare JSON, no token); their module keeps this short.
+from reconciler.store.system.ceremony_paths import CEREMONY_HANDLERS  # noqa: E402
+
+RAW_HANDLERS.update(CEREMONY_HANDLERS)
