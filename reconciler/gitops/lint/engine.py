@@ -11,7 +11,13 @@ from reconciler.gitops.lint.context import HistoryScope, LintContext
 from reconciler.gitops.lint.model import Finding, Rule
 from reconciler.gitops.lint.rules import RULES, RULES_BY_ID
 from reconciler.gitops.lint.settings import LintSettings, load_settings
-from reconciler.gitops.manifests import Diagnostic, Severity, load_repo
+from reconciler.gitops.manifests import (
+    Diagnostic,
+    RepoNotFound,
+    Severity,
+    find_repo_root,
+    load_repo,
+)
 from reconciler.vocabulary.errors import SealkeepError
 
 
@@ -98,9 +104,15 @@ def lint_repo(
 ) -> LintReport:
     """Lint the repo at `root`: load it, run the rules (or `only` those), apply the config.
 
+    `root` may be any folder in the repo: the repo is the nearest one at or above it holding
+    `sealkeep.yaml`; with none, `root` itself is linted (lint writes nothing, and a repo
+    without config is one of the things it reports).
     Raises UnknownRuleError for an unknown ID in `only`, GitSourceError for a bad history base.
     """
-    root = Path(root).resolve()
+    try:
+        root = find_repo_root(Path(root))
+    except RepoNotFound:
+        root = Path(root).resolve()
     result = load_repo(root)
     settings = load_settings(root, result.config)
     ctx = LintContext(root, result, settings, history or HistoryScope())

@@ -83,3 +83,10 @@ def test_a_repo_without_config_anchors_at_the_first_manifest(clean: Path) -> Non
     (clean / "sealkeep.yaml").unlink()
     [finding] = only(lint_repo(clean), "SK012")
     assert finding.path == "app-secret.yaml"
+
+
+def test_lint_from_a_subfolder_lints_the_whole_repo(clean: Path) -> None:
+    sub = clean / "deep" / "er"
+    sub.mkdir(parents=True)
+    assert lint_repo(sub).findings == lint_repo(clean).findings
+    assert lint_repo(sub).root == clean.resolve()
