@@ -152,6 +152,14 @@ class UserLockout:
             self._failures.pop((accessor, alias), None)
         self.storage.delete(f"{accessor}/{quote(alias, safe='')}")
 
+    def forget_mount(self, accessor: str) -> None:
+        """Drop the locks and counters of an auth mount that is being disabled."""
+        with self._lock:
+            keys = [key for key in self._locked if key[0] == accessor]
+            self._failures = {k: v for k, v in self._failures.items() if k[0] != accessor}
+        for key in keys:
+            self.unlock(*key)
+
     def locked(self, mounts: list[Mount]) -> dict[str, list[str]]:
         """Aliases locked right now, by mount accessor (mounts that still exist only)."""
         now = time.time()

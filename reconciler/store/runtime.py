@@ -226,6 +226,7 @@ class Runtime:
         mount.backend.storage.delete_all()
         self._save_tables()
         self.quotas.forget_mount(prefix)  # as Vault: a mount's quotas go with it
+        self.lockout.forget_mount(mount.entry.accessor)
 
     def _revoke_tokens_of(self, accessor: str) -> None:
         for name in self.tokens.storage.list("id/"):

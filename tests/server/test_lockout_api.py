@@ -165,3 +165,32 @@ def test_a_lock_survives_restart(tmp_path: Path) -> None:
             login(again.client(), "userpass", RIGHT)
     finally:
         again.stop()
+
+
+def test_failures_spread_wider_than_the_counter_reset_never_lock(
+    vault: hvac.Client, unique: str
+) -> None:
+    vault.sys.enable_auth_method("userpass", path=unique)
+    try:
+        vault.auth.userpass.create_or_update_user("bob", password=RIGHT, mount_point=unique)
+        tune(vault, unique, lockout_threshold=2, lockout_counter_reset="1s")
+        with pytest.raises(hvac.exceptions.InvalidRequest):
+            login(vault, unique, "wrong")
+        time.sleep(1.5)  # past the configured 1 s counter reset
+        with pytest.raises(hvac.exceptions.InvalidRequest):
+            login(vault, unique, "wrong")
+        assert login(vault, unique, RIGHT).is_authenticated(), "the count started again"
+    finally:
+        vault.sys.disable_auth_method(unique)
+
+
+def test_disabling_a_mount_drops_its_locks(vault: hvac.Client, unique: str) -> None:
+    vault.sys.enable_auth_method("userpass", path=unique)
+    vault.auth.userpass.create_or_update_user("bob", password=RIGHT, mount_point=unique)
+    tune(vault, unique, lockout_threshold=1)
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        login(vault, unique, "wrong")
+    accessor = accessor_of(vault, unique)
+    vault.sys.disable_auth_method(unique)
+    listing = vault.read("sys/locked-users")["data"]["by_namespace"][0]["mount_accessors"]
+    assert accessor not in [entry["mount_accessor"] for entry in listing]
