@@ -69,7 +69,8 @@ def _hash_server(broker: AuditBroker) -> ThreadingHTTPServer:
 def test_verify_ok(broker: AuditBroker, tmp_path: Path) -> None:
     result = CliRunner().invoke(audit, ["verify", str(tmp_path / "audit.log")])
     assert result.exit_code == 0, result.output
-    assert "OK, 3 lines (seq 1 to 3)" in result.output
+    assert "OK, 4 lines (seq 1 to 4)" in result.output  # the device's test entry, then 3
+    assert "authenticity NOT proved" in result.output
 
 
 def test_verify_reports_file_and_line(broker: AuditBroker, tmp_path: Path) -> None:
