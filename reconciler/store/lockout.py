@@ -8,6 +8,10 @@ a flood of made-up names locks nobody out. Each auth mount tunes it with `user_l
 
 Failure counters are memory only; a lock is stored in the barrier (`sys/lockout/`) so a restart
 does not lift it. `sys/locked-users` lists locks and `.../unlock/<alias>` lifts one.
+
+Differences from OpenBao 2.7, on purpose: a negative duration in `user_lockout_config` is a
+400 (OpenBao stores it); `lockout_counter_reset` takes effect (OpenBao's tune ignores it); the
+config is also accepted when an auth method is enabled (OpenBao only takes it in tune).
 """
 
 from __future__ import annotations

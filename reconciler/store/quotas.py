@@ -10,6 +10,11 @@ Vault. A client over its bucket is refused with 429 until the bucket's window en
 (unauthenticated ones included) is refused cheaply; with no quota configured it is one
 attribute check. Rules and the config live in the barrier (`sys/quotas/`); buckets are memory
 only, as Vault's are.
+
+Differences from OpenBao 2.7, on purpose: raw endpoints (`sys/health`, `sys/seal-status`,
+`sys/unseal`, `sys/init`) are never limited, so an operator can always unseal (OpenBao
+limits `sys/health` under a global quota although its default exempt list names it); a role
+quota reads back with the role it was given even when no such role exists yet.
 """
 
 from __future__ import annotations
