@@ -9,6 +9,7 @@ import click
 
 from reconciler.cli.plan import state_mount_option, target_option
 from reconciler.cli.reconcile import Duration
+from reconciler.gitops.manifests import find_repo_root
 from reconciler.gitops.reconcile.signals import stop_on_signals
 from reconciler.gitops.watch import Watcher, WatchOptions, WatchReport
 from reconciler.gitops.watch.render import render_report
@@ -45,7 +46,7 @@ def watch(
 ) -> None:
     """Validate and re-plan on every change, printing only what changed; Ctrl-C stops."""
     options = WatchOptions(
-        root=path.resolve(), target=target, debounce=debounce, apply=apply_,
+        root=find_repo_root(path), target=target, debounce=debounce, apply=apply_,
         allow_remote=allow_remote, state_mount=state_mount,
     )  # fmt: skip
     click.echo(f"Watching {options.root} (Ctrl-C to stop)", err=True)

@@ -63,7 +63,6 @@ def find_repo_root(start: Path) -> Path:
     top = searched[-1]
     raise RepoNotFound(
         f"no {CONFIG_FILE} found in {start} or any parent up to {top}",
-        where=str(start),
         hint=f"run from the repo's folder (or pass its path), or create {CONFIG_FILE} "
         "with `sealkeep init`",
     )
