@@ -1,16 +1,21 @@
-"""Audit devices, HMAC of sensitive fields, the tamper-evident hash chain, verify and query.
+"""Audit devices, HMAC of sensitive fields, the keyed hash chain and its checkpoints, verify
+and query.
 
-`AuditBroker` is what the core calls; `verify` and `query` work offline on the files.
+`AuditBroker` is what the core calls; `verify`, `verify_proved` (with a device's key and
+checkpoints, `ChainMaterial`) and `query` work offline on the files.
 """
 
 from reconciler.store.audit.broker import AuditBroker, DeviceEntry
 from reconciler.store.audit.chain import ChainHead
+from reconciler.store.audit.ledger import ChainMaterial
+from reconciler.store.audit.proof import verify_proved
 from reconciler.store.audit.query import QueryFilter, query
 from reconciler.store.audit.verify import Problem, VerifyResult, verify, verify_files
 
 __all__ = [
     "AuditBroker",
     "ChainHead",
+    "ChainMaterial",
     "DeviceEntry",
     "Problem",
     "QueryFilter",
@@ -18,4 +23,5 @@ __all__ = [
     "query",
     "verify",
     "verify_files",
+    "verify_proved",
 ]
