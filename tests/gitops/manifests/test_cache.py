@@ -3,19 +3,26 @@ no plaintext is ever stored, and `SEALKEEP_NO_CACHE=1` turns it off."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
-import os
 import shutil
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import hvac
 import pytest
 
 from reconciler.gitops.manifests import LoadResult, Policy, load_repo, parallel
-from reconciler.gitops.manifests.cache import NO_CACHE_ENV, ManifestCache, cache_root, namespace
+from reconciler.gitops.manifests.cache import (
+    DATABASE,
+    NO_CACHE_ENV,
+    ManifestCache,
+    cache_root,
+    namespace,
+)
 from reconciler.gitops.manifests.cache_codec import MAGIC, encode, entry_key
-from reconciler.gitops.manifests.cache_pack import PACK_MAGIC, CorruptPack, decode_pack, encode_pack
 from reconciler.gitops.manifests.fileload import load_yaml_text
 from reconciler.gitops.manifests.schema import load_schemas, schemas_dir
 from tests.gitops.manifests.conftest import (
@@ -43,15 +50,27 @@ def _files(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def _database(folder: Path) -> Path:
+    (path,) = folder.glob(f"*/{DATABASE}")
+    return path
+
+
 def _stored(folder: Path) -> dict[str, bytes]:
-    """Every entry in the cache's readable packs, by key."""
+    """Every entry in the cache's readable databases, by key."""
     found: dict[str, bytes] = {}
-    for path, data in _files(folder).items():
-        try:
-            found.update(decode_pack(path.name, data).entries())
-        except CorruptPack:
-            continue
+    for path in folder.glob(f"*/{DATABASE}"):
+        with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(path)) as db:
+            found.update(db.execute("SELECT key, entry FROM entries").fetchall())
     return found
+
+
+def _replace_entries(folder: Path, entries: dict[str, bytes]) -> None:
+    """Overwrite the stored entries (another result, or a damaged one) for the same keys."""
+    with contextlib.closing(sqlite3.connect(_database(folder))) as db, db:
+        db.executemany(
+            "UPDATE entries SET entry = ? WHERE key = ?",
+            [(entry, key) for key, entry in entries.items()],
+        )
 
 
 def _policy(name: str, path: str = "secret/data/*", extra: str = "") -> str:
@@ -92,11 +111,10 @@ def test_warm_load_reads_the_entry_for_the_file_bytes(
     root = write_repo({"one.yaml": _policy("one")})
     load_repo(root)
     key = entry_key("yaml", "one.yaml", (root / "one.yaml").read_bytes())
-    (pack,) = _files(cache_home)
     assert list(_stored(cache_home)) == [key]
     # Stand another file's (valid) result in for this content: a warm load must return it.
     other = load_yaml_text(_policy("other"), "one.yaml", load_schemas())
-    pack.write_bytes(encode_pack({key: encode(other, "one.yaml")}))
+    _replace_entries(cache_home, {key: encode(other, "one.yaml")})
     desired = load_repo(root).desired
     assert desired is not None
     assert [str(key) for key in desired.objects] == ["Policy/other"]
@@ -105,17 +123,16 @@ def test_warm_load_reads_the_entry_for_the_file_bytes(
 def test_an_edited_file_is_parsed_again(write_repo: WriteFiles, cache_home: Path) -> None:
     root = write_repo({"a.yaml": _policy("a"), "b.yaml": _policy("b")})
     load_repo(root)
-    before = _files(cache_home)
-    keys = set(_stored(cache_home))
+    before = _stored(cache_home)
+    keys = set(before)
     (root / "b.yaml").write_text(_policy("b", path="kv/data/*"), encoding="utf-8")
     result = load_repo(root)
     assert result.desired is not None
     policy = result.desired.get("Policy", "b")
     assert isinstance(policy, Policy)
     assert policy.rules[0].path == "kv/data/*"
-    after = _files(cache_home)
-    assert len(after) == len(before) + 1  # one new pack, holding the edited file alone
-    assert all(after[p] == data for p, data in before.items())
+    after = _stored(cache_home)
+    assert all(after[key] == entry for key, entry in before.items())  # kept as they were
     new_key = entry_key("yaml", "b.yaml", (root / "b.yaml").read_bytes())
     assert set(_stored(cache_home)) == keys | {new_key}
 
@@ -133,21 +150,35 @@ def test_an_edit_that_breaks_a_file_reports_it_on_a_warm_cache(
     assert load_repo(root) == warm
 
 
-def _digest_ok_but_wrong_shape(data: bytes) -> bytes:
+def _wrong_shape(folder: Path) -> None:
+    """Entries whose digest is right but whose payload is not an entry."""
     payload = marshal.dumps((1, "not", "an", "entry"))
     entry = MAGIC + hashlib.blake2b(payload, digest_size=16).digest() + payload
-    keys = decode_pack("pack", data).entries()
-    return encode_pack(dict.fromkeys(keys, entry))
+    _replace_entries(folder, dict.fromkeys(_stored(folder), entry))
 
 
-CORRUPTIONS = {
-    "garbage": lambda data: b"\x00garbage\xff" * 7,
-    "empty": lambda data: b"",
-    "truncated": lambda data: data[: len(data) // 2],
-    "flipped-byte": lambda data: data[:-1] + bytes([data[-1] ^ 0x01]),
-    "flipped-index": lambda data: data[:30] + bytes([data[30] ^ 0x01]) + data[31:],
-    "other-format": lambda data: data.replace(PACK_MAGIC, b"SKMQ", 1),
-    "valid-digest-wrong-shape": _digest_ok_but_wrong_shape,
+def _flip_last_byte_of_each_entry(folder: Path) -> None:
+    stored = _stored(folder)
+    _replace_entries(folder, {k: e[:-1] + bytes([e[-1] ^ 0x01]) for k, e in stored.items()})
+
+
+def _rewrite_file(change: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def corrupt(folder: Path) -> None:
+        path = _database(folder)
+        path.write_bytes(change(path.read_bytes()))
+
+    return corrupt
+
+
+CORRUPTIONS: dict[str, Callable[[Path], None]] = {
+    "garbage": _rewrite_file(lambda data: b"\x00garbage\xff" * 7),
+    "empty": _rewrite_file(lambda data: b""),
+    "truncated": _rewrite_file(lambda data: data[: len(data) // 2]),
+    "other-format": _rewrite_file(
+        lambda data: data.replace(b"SQLite format 3", b"SQLite format 4")
+    ),
+    "flipped-entry-byte": _flip_last_byte_of_each_entry,
+    "valid-digest-wrong-shape": _wrong_shape,
 }
 
 
@@ -161,8 +192,7 @@ def test_a_corrupt_cache_is_ignored_and_repaired(
     _skip_without_parser(case)
     cold = load_repo(root)
     keys = set(_stored(cache_home))
-    for path, data in _files(cache_home).items():
-        path.write_bytes(CORRUPTIONS[how](data))
+    CORRUPTIONS[how](cache_home)
     _assert_same(cold, load_repo(root))
     repaired = _files(cache_home)
     assert set(_stored(cache_home)) >= keys
@@ -170,20 +200,9 @@ def test_a_corrupt_cache_is_ignored_and_repaired(
     assert _files(cache_home) == repaired  # nothing left to parse again
 
 
-def test_a_damaged_pack_is_removed(write_repo: WriteFiles, cache_home: Path) -> None:
-    root = write_repo({"a.yaml": _policy("a")})
-    load_repo(root)
-    (pack,) = _files(cache_home)
-    junk = pack.with_name("junk.pack")
-    junk.write_bytes(b"damaged")
-    assert load_repo(root).ok
-    assert list(_files(cache_home)) == [pack]
-
-
-def test_packs_are_merged_when_there_are_too_many(
+def test_the_cache_keeps_what_a_load_uses_past_its_size_limit(
     write_repo: WriteFiles, cache_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ManifestCache, "MAX_PACKS", 3)
     root = write_repo({"a.yaml": _policy("a"), "b.yaml": _policy("b")})
     for round_ in range(6):
         (root / "b.yaml").write_text(_policy("b", path=f"kv{round_}/*"), encoding="utf-8")
@@ -191,14 +210,13 @@ def test_packs_are_merged_when_there_are_too_many(
         assert result.desired is not None
         policy = result.desired.get("Policy", "b")
         assert isinstance(policy, Policy) and policy.rules[0].path == f"kv{round_}/*"
-        assert len(_files(cache_home)) <= 3
     assert len(_stored(cache_home)) == 1 + 6  # every version, until MAX_BYTES is exceeded
     monkeypatch.setattr(ManifestCache, "MAX_BYTES", 1)
-    for round_ in range(3):
-        (root / "b.yaml").write_text(_policy("b", path=f"again{round_}/*"), encoding="utf-8")
-        assert load_repo(root).ok
-    # Merging now keeps only what the merging load used: a.yaml and the new b.yaml.
-    assert len(_stored(cache_home)) < 1 + 6
+    (root / "b.yaml").write_text(_policy("b", path="again/*"), encoding="utf-8")
+    assert load_repo(root).ok
+    # Only what the load used is kept: a.yaml and the new b.yaml.
+    keys = {entry_key("yaml", n, (root / n).read_bytes()) for n in ("a.yaml", "b.yaml")}
+    assert set(_stored(cache_home)) == keys
 
 
 def test_identical_files_share_an_entry_and_keep_their_own_paths(
@@ -290,7 +308,7 @@ def test_namespace_changes_with_the_schemas(tmp_path: Path) -> None:
 def test_entries_of_other_namespaces_are_removed_on_write(
     write_repo: WriteFiles, cache_home: Path
 ) -> None:
-    stale = cache_home / ("0" * 32) / "old.pack"
+    stale = cache_home / ("0" * 32) / DATABASE
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from an older schema")
     load_repo(write_repo({"a.yaml": _policy("a")}))
@@ -311,23 +329,6 @@ def test_cache_never_holds_a_decrypted_value(
     blob = b"".join(_files(cache_home).values())
     assert b"ENC[AES256_GCM," in blob
     assert f"hunter2-{unique}".encode() not in blob
-
-
-def test_a_merge_removes_old_leftover_temporary_files(
-    write_repo: WriteFiles, cache_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = write_repo({"a.yaml": _policy("a")})
-    load_repo(root)
-    (pack,) = _files(cache_home)
-    old, recent = pack.with_name("x.pack.1.ab.tmp"), pack.with_name("y.pack.2.cd.tmp")
-    for leftover in (old, recent):
-        leftover.write_bytes(b"interrupted")
-    os.utime(old, (0, 0))
-    monkeypatch.setattr(ManifestCache, "MAX_PACKS", 1)
-    (root / "a.yaml").write_text(_policy("a", path="kv/*"), encoding="utf-8")
-    assert load_repo(root).ok
-    assert not old.exists() and recent.exists()
-    assert len(_stored(cache_home)) == 2
 
 
 def _many_files(count: int) -> dict[str, str]:
