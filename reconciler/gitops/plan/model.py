@@ -19,6 +19,7 @@ from reconciler.gitops.manifests.source import Span
 FORMAT_VERSION = 2
 # Deleting one of these drops everything under it (secrets, roles, the audit trail).
 GUARDED_KINDS = frozenset({"SecretsEngine", "AuthMethod", "AuditDevice"})
+MOUNT_KINDS = frozenset({"SecretsEngine", "AuthMethod"})
 
 
 class Action(Enum):
@@ -268,6 +269,12 @@ class Plan:
             f"it deletes {c.ref.kind} {c.ref.name} ({c.ref.address}) and all it holds"
             for c in deletes
             if c.ref.kind in GUARDED_KINDS
+        ]
+        # Replacing a mount deletes it first: what Git does not declare under it is lost.
+        reasons += [
+            f"it replaces {c.ref.kind} {c.ref.name} ({c.ref.address}), deleting all it holds"
+            for c in self.changes
+            if c.action is Action.REPLACE and c.ref.kind in MOUNT_KINDS
         ]
         limit = self.destroy.max_share * self.destroy.managed
         # One ordinary object is never a mass deletion, whatever the repo's size.

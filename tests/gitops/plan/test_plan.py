@@ -107,3 +107,6 @@ def test_changing_a_mount_type_replaces_it_and_recreates_what_it_holds(
     assert actions[f"SecretsEngine/{unique}-kv"] is Action.REPLACE
     assert actions[f"Secret/{unique}-api"] is Action.CREATE
     assert "to replace" in plan.summary().line()
+    # Replacing a mount deletes what it holds: apply needs a plan made with --allow-destroy.
+    assert plan.refused
+    assert f"it replaces SecretsEngine {unique}-kv" in plan.destroy_reasons()[0]
