@@ -63,9 +63,9 @@ def _request(report: LiveReport, **given: Any) -> ApplyRequest:
 @click.option("--prune", is_flag=True, help="Delete managed objects removed from Git.")
 @click.option(
     "--allow-destroy", is_flag=True,
-    help="Allow deleting a mount, an auth method, an audit device, or more than "
-    "apply.max_destroy_share of the managed objects (refused otherwise). A saved plan "
-    "carries its own: plan it with --allow-destroy.",
+    help="Allow deleting a mount, an auth method or an audit device, replacing a mount, or "
+    "deleting more than apply.max_destroy_share of the managed objects (refused otherwise). "
+    "A saved plan carries its own: plan it with --allow-destroy.",
 )  # fmt: skip
 @click.option("--lock-timeout", type=float, default=None, help="Seconds to wait for the lock.")
 @click.option(

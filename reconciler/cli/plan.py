@@ -129,8 +129,9 @@ def _plan_or_annotate(ctx: PlanContext, fmt: str) -> Plan:
 @click.option("--prune", is_flag=True, help="Plan deletes of managed objects removed from Git.")
 @click.option(
     "--allow-destroy", is_flag=True,
-    help="Record in the plan that apply may delete a mount, an auth method, an audit device "
-    "or more than apply.max_destroy_share of the managed objects (refused otherwise).",
+    help="Record in the plan that apply may delete a mount, an auth method or an audit "
+    "device, replace a mount, or delete more than apply.max_destroy_share of the managed "
+    "objects (refused otherwise).",
 )  # fmt: skip
 @ref_option
 @click.option(
