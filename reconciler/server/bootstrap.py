@@ -7,10 +7,12 @@ from pathlib import Path
 
 from reconciler.server.config import ConfigError, ListenerConfig, load_config
 from reconciler.server.pidfile import write_pid_file
+from reconciler.store.autoseal import open_autoseal
 from reconciler.store.core import Core, CoreConfig
 from reconciler.store.ha import HALock
 from reconciler.store.storage.factory import open_storage
 from reconciler.store.storage.private_files import private_umask
+from reconciler.vocabulary.errors import SealkeepError
 
 
 def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
@@ -37,6 +39,8 @@ def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
         unauthenticated_metrics_access=config.unauthenticated_metrics_access,
     )
     core = Core(storage, core_config)
+    if config.seals:
+        _use_seals(core, path, config.seals)
     if _ha_enabled(config.storage_options):
         core.enable_ha(_ha_lock(path, config.storage_type, config.storage_options, config.api_addr))
     return core, config.listener
@@ -66,3 +70,16 @@ def dev_core(root_token_id: str) -> tuple[Core, str]:
     private_umask()  # audit files enabled in dev mode are private too
     core = Core(open_storage("memory", {}), CoreConfig(storage_type="inmem"))
     return core, core.dev_setup(root_token_id)
+
+
+def _use_seals(core: Core, path: Path, blocks: tuple[tuple[str, dict[str, str]], ...]) -> None:
+    """Set the auto seal (and a migration source) up, and try to unseal in the background."""
+    try:
+        seals = [open_autoseal(kind, options) for kind, options in blocks]
+    except SealkeepError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    active = next((s for s in seals if not s.disabled), None)
+    source = next((s for s in seals if s.disabled), None)
+    core.use_autoseal(active, source)
+    if active is not None:
+        core.start_auto_unseal()

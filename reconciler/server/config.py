@@ -59,6 +59,9 @@ class ServerConfig:
     max_lease_ttl: int = SYSTEM_TTL
     pid_file: str = ""
     unauthenticated_metrics_access: bool = False
+    # `seal "<type>" { ... }` blocks (auto-unseal; one with disabled = "true" is a
+    # migration source), as (type, options).
+    seals: tuple[tuple[str, dict[str, str]], ...] = ()
 
 
 def load_config(path: Path) -> ServerConfig:
@@ -115,6 +118,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         "pid_file",
         "telemetry",
         "disable_clustering",
+        "seal",
     }
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -145,7 +149,30 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         max_lease_ttl=max_ttl,
         pid_file=str(doc.get("pid_file", "")),
         unauthenticated_metrics_access=_metrics_without_token(doc, listener, path),
+        seals=_seal_blocks(doc, path),
     )
+
+
+def _seal_blocks(doc: dict[str, Any], path: Path) -> tuple[tuple[str, dict[str, str]], ...]:
+    """Every `seal "<type>" { ... }` block; at most one active and one disabled."""
+    value = doc.get("seal")
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    blocks: list[tuple[str, dict[str, str]]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ConfigError(f'{path}: seal: expected `seal "<type>" {{ ... }}`')
+        for kind, body in item.items():
+            if not isinstance(body, dict):
+                raise ConfigError(f'{path}: seal "{kind}": expected a block of settings')
+            blocks.append((str(kind), {k: str(v) for k, v in body.items()}))
+    active = [
+        kind for kind, body in blocks if body.get("disabled", "").lower() not in ("1", "true")
+    ]
+    if len(active) > 1 or len(blocks) - len(active) > 1:
+        raise ConfigError(f"{path}: seal: at most one active and one disabled seal block")
+    return tuple(blocks)
 
 
 def _metrics_without_token(doc: dict[str, Any], listener: dict[str, Any], path: Path) -> bool:

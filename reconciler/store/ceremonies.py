@@ -218,18 +218,25 @@ class RekeyCeremony:
 class RootGeneration:
     """`sys/generate-root/attempt|update`: a new root token for a threshold of shares."""
 
-    def __init__(self, barrier: Barrier, mint_root_token: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        barrier: Barrier,
+        mint_root_token: Callable[[], str],
+        check_key: Callable[[bytes], bool],
+        threshold: Callable[[], int],
+    ) -> None:
+        """`check_key` and `threshold` say what the shares must form: the unseal key, or the
+        recovery key on an auto-sealed store."""
         self._barrier = barrier
         self._mint = mint_root_token
+        self._check_key = check_key
+        self._threshold = threshold
         self._lock = threading.Lock()
         self._attempt: _Collector | None = None
         self._otp = ""
 
     def _required(self) -> int:
-        config = self._barrier.read_seal_config()
-        if config is None:
-            raise BadRequest("Vault is not initialized")
-        return config.secret_threshold
+        return self._threshold()
 
     def status(self, otp: str = "") -> dict[str, Any]:
         """GET sys/generate-root/attempt."""
@@ -284,10 +291,8 @@ class RootGeneration:
             otp, nonce_done = self._otp, attempt.nonce
             attempt.clear()
             self._attempt, self._otp = None, ""
-            if not self._barrier.check_unseal_key(unseal_key):
-                raise BadRequest(
-                    "root generation failed: the key shares do not form the unseal key"
-                )
+            if not self._check_key(unseal_key):
+                raise BadRequest("root generation failed: the key shares do not form the key")
             encoded = encode_token(self._mint(), otp)
             return _root_answer(nonce_done, required, required, encoded)
 

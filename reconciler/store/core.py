@@ -8,12 +8,14 @@ only translates; nothing here knows about HTTP.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
 from reconciler.store.acl.acl import ACLResult
 from reconciler.store.auth.token_entry import TokenEntry
 from reconciler.store.auth.tokens import TokenParams, TokenStore
+from reconciler.store.autoseal import AutoSeal
 from reconciler.store.barrier import Barrier
 from reconciler.store.ceremonies import RekeyCeremony, RootGeneration
 from reconciler.store.errors import (
@@ -30,7 +32,8 @@ from reconciler.store.ha import HACoordinator, HALock
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.mounts import Mount
 from reconciler.store.runtime import Runtime
-from reconciler.store.seal import SealManager
+from reconciler.store.seal import InitResult, SealManager
+from reconciler.store.seal_auto import AutoUnseal
 from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
 from reconciler.store.snapshot import restore_items
 from reconciler.store.storage.base import Storage
@@ -82,8 +85,12 @@ class Core:
         self._seal_after_request = False
         self._pending_restore: list[tuple[str, bytes]] | None = None
         self.ha: HACoordinator | None = None
+        self.autoseal: AutoUnseal | None = None
+        self._closing = threading.Event()
         self.rekey = RekeyCeremony(self.barrier)
-        self.root_generation = RootGeneration(self.barrier, self._mint_root_token)
+        self.root_generation = RootGeneration(
+            self.barrier, self._mint_root_token, self._check_root_share, self._root_threshold
+        )
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -120,6 +127,67 @@ class Core:
             if runtime is not None:
                 runtime.close()
 
+    # -- auto-unseal -------------------------------------------------------------------------
+
+    def use_autoseal(self, seal: AutoSeal | None, source: AutoSeal | None) -> None:
+        """Unseal through `seal` (a migration from `source` when it is set and disabled)."""
+        self.autoseal = AutoUnseal(self.storage, self.barrier, seal, source)
+        self.seal.auto = self.autoseal
+
+    @property
+    def auto_sealed(self) -> bool:
+        """True when an active auto seal is configured (init makes recovery shares)."""
+        return self.autoseal is not None and self.autoseal.seal is not None
+
+    def auto_unseal(self) -> bool:
+        """Unseal with the seal's help; False when not applicable (no seal, not initialised,
+        a migration pending, already unsealed). Unavailable when the seal cannot answer."""
+        autoseal = self.autoseal
+        if autoseal is None or autoseal.seal is None or not self.barrier.initialized():
+            return False
+        if not self.barrier.sealed or autoseal.migration() is not None:
+            return False
+        if autoseal.stored_type() != autoseal.seal.type_name:
+            return False
+        self.barrier.unseal(autoseal.unseal_key())
+        self.seal.cluster()
+        self.after_unseal()
+        return True
+
+    def start_auto_unseal(self, wait: float = 1.0) -> None:
+        """Try to auto-unseal in the background until it works, backing off to 30 s while the
+        seal cannot be reached (the server answers sealed meanwhile)."""
+
+        stop = self._closing
+
+        def attempt() -> None:
+            delay = wait
+            while not stop.is_set():
+                try:
+                    self.auto_unseal()
+                    return
+                except Unavailable as exc:
+                    log.warning("auto-unseal: %s; retrying in %.0f s", exc, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
+        threading.Thread(target=attempt, name="sealkeep-auto-unseal", daemon=True).start()
+
+    def _check_root_share(self, key: bytes) -> bool:
+        if self.autoseal is not None and self.autoseal.stored_type() not in ("", "shamir"):
+            return self.autoseal.check_recovery_key(key)
+        return self.barrier.check_unseal_key(key)
+
+    def _root_threshold(self) -> int:
+        if self.autoseal is not None and self.autoseal.stored_type() not in ("", "shamir"):
+            recovery = self.autoseal.recovery_config()
+            if recovery is not None:
+                return recovery.secret_threshold
+        config = self.barrier.read_seal_config()
+        if config is None:
+            raise BadRequest("Vault is not initialized")
+        return config.secret_threshold
+
     def _mint_root_token(self) -> str:
         """A new root token (the last step of sys/generate-root)."""
         token, _ = self.require_runtime().tokens.create(root_token_params())
@@ -130,10 +198,21 @@ class Core:
         if self.ha is not None and self.ha.is_active:
             self.ha.step_down()
 
-    def initialize(self, shares: int, threshold: int) -> tuple[list[bytes], str]:
-        """Create the keys, the default mounts and a root token; stays sealed."""
+    def initialize(
+        self, shares: int, threshold: int, recovery: tuple[int, int] | None = None
+    ) -> tuple[list[bytes], str]:
+        """Create the keys, the default mounts and a root token; stays sealed.
+
+        With an auto seal, `recovery` (shares, threshold) splits a recovery key instead and
+        the keys returned are recovery shares (the seal holds the unseal key).
+        """
         with self._lock:
-            result = self.seal.initialize(shares, threshold)
+            if self.auto_sealed:
+                assert self.autoseal is not None
+                shares_out, unseal_key = self.autoseal.initialize(*(recovery or (5, 3)))
+                result = InitResult(keys=shares_out, unseal_key=unseal_key)
+            else:
+                result = self.seal.initialize(shares, threshold)
             self.barrier.unseal(result.unseal_key)
             try:
                 runtime = Runtime.create(self, first_time=True)
@@ -197,6 +276,7 @@ class Core:
 
     def close(self) -> None:
         """Seal and close storage (graceful shutdown)."""
+        self._closing.set()
         self.seal_now()
         self.work.close()
         self.storage.close()

@@ -16,11 +16,15 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reconciler import __version__
 from reconciler.store import shamir
 from reconciler.store.barrier import KEY_SIZE, Barrier, SealConfig
 from reconciler.store.errors import BadRequest, BarrierError, InternalError
+
+if TYPE_CHECKING:
+    from reconciler.store.seal_auto import AutoUnseal
 
 CLUSTER_PATH = "core/cluster"
 CLUSTER_FORMAT = 1
@@ -52,11 +56,14 @@ class SealStatus:
     storage_type: str
     cluster_name: str | None = None
     cluster_id: str | None = None
+    seal_type: str = "shamir"
+    recovery_seal: bool = False  # t/n are the recovery shares' (an auto seal unseals)
+    migration: bool = False  # the config asks for a seal migration (unseal with migrate)
 
     def to_json(self) -> dict[str, object]:
         """Vault's seal-status object, keys in Vault's order."""
         out: dict[str, object] = {
-            "type": "shamir",
+            "type": self.seal_type,
             "initialized": self.initialized,
             "sealed": self.sealed,
             "t": self.t,
@@ -65,12 +72,12 @@ class SealStatus:
             "nonce": self.nonce,
             "version": self.version,
             "build_date": self.build_date,
-            "migration": False,
+            "migration": self.migration,
         }
         if not self.sealed and self.cluster_name is not None and self.cluster_id is not None:
             out["cluster_name"] = self.cluster_name
             out["cluster_id"] = self.cluster_id
-        out["recovery_seal"] = False
+        out["recovery_seal"] = self.recovery_seal
         out["storage_type"] = self.storage_type
         return out
 
@@ -142,6 +149,8 @@ class SealManager:
         self._shares: list[bytearray] = []
         self._nonce = ""
         self._cluster: tuple[str, str] | None = None
+        # The auto-unseal side (set by the core when a `seal` block is configured).
+        self.auto: AutoUnseal | None = None
 
     # -- status ----------------------------------------------------------------------------
 
@@ -154,18 +163,29 @@ class SealManager:
             sealed = self._barrier.sealed
             if not sealed and cluster is None:
                 cluster = self.cluster()
+            auto = self.auto
+            seal_type = (
+                config.type if config else (auto.seal.type_name if auto and auto.seal else "shamir")
+            )
+            shown = config
+            if auto is not None and config is not None and config.type != "shamir":
+                shown = auto.recovery_config() or config
+            migrating = auto is not None and auto.migration() is not None
             return SealStatus(
                 initialized=config is not None,
                 sealed=sealed,
-                t=config.secret_threshold if config else 0,
-                n=config.secret_shares if config else 0,
-                progress=len(self._shares),
+                t=shown.secret_threshold if shown else 0,
+                n=shown.secret_shares if shown else 0,
+                progress=auto.migration_progress() if migrating and auto else len(self._shares),
                 nonce=self._nonce,
                 version=self._version,
                 build_date=self._build_date,
                 storage_type=self._storage_type,
                 cluster_name=cluster[0] if cluster and not sealed else None,
                 cluster_id=cluster[1] if cluster and not sealed else None,
+                seal_type=seal_type,
+                recovery_seal=seal_type != "shamir",
+                migration=migrating,
             )
 
     def cluster(self) -> tuple[str, str] | None:
@@ -231,6 +251,11 @@ class SealManager:
             if config is None or not self._barrier.initialized():
                 raise BadRequest(MSG_NOT_INIT)
             if self._barrier.sealed:
+                if config.type != "shamir":
+                    raise BadRequest(
+                        "this store unseals itself through its seal; key shares are only used "
+                        "with migrate=true during a seal migration"
+                    )
                 self._add_share(share, config)
             return self.status()
 

@@ -34,10 +34,12 @@ def init(core: Core, req: Request) -> Response:
     if req.operation not in WRITE:
         raise UnsupportedOperation()
     data = req.data
-    if any(data.get(k) for k in ("recovery_shares", "recovery_threshold", "recovery_pgp_keys")):
-        raise BadRequest("parameters specific to auto unseal seals present")
-    if data.get("pgp_keys") or data.get("root_token_pgp_key"):
+    if data.get("pgp_keys") or data.get("root_token_pgp_key") or data.get("recovery_pgp_keys"):
         raise BadRequest("PGP-encrypted key shares are not supported by this server")
+    if core.auto_sealed:
+        return _init_auto_sealed(core, data)
+    if any(data.get(k) for k in ("recovery_shares", "recovery_threshold")):
+        raise BadRequest("parameters specific to auto unseal seals present")
     shares = coerce("secret_shares", FieldType.INT, data.get("secret_shares", 5))
     threshold = coerce("secret_threshold", FieldType.INT, data.get("secret_threshold", 3))
     keys, root_token = core.initialize(shares, threshold)
@@ -45,6 +47,23 @@ def init(core: Core, req: Request) -> Response:
         raw={
             "keys": [k.hex() for k in keys],
             "keys_base64": [base64.b64encode(k).decode() for k in keys],
+            "root_token": root_token,
+        }
+    )
+
+
+def _init_auto_sealed(core: Core, data: dict[str, Any]) -> Response:
+    """Init with an auto seal: recovery shares instead of unseal shares; then unseal at once."""
+    shares = coerce("recovery_shares", FieldType.INT, data.get("recovery_shares", 5))
+    threshold = coerce("recovery_threshold", FieldType.INT, data.get("recovery_threshold", 3))
+    keys, root_token = core.initialize(0, 0, recovery=(shares, threshold))
+    core.auto_unseal()
+    return Response(
+        raw={
+            "keys": [],
+            "keys_base64": [],
+            "recovery_keys": [k.hex() for k in keys],
+            "recovery_keys_base64": [base64.b64encode(k).decode() for k in keys],
             "root_token": root_token,
         }
     )
@@ -65,6 +84,14 @@ def unseal(core: Core, req: Request) -> Response:
     key = req.data.get("key")
     if key is not None and not isinstance(key, str):
         raise BadRequest("'key' must be a valid hex or base64 string")
+    migrate = coerce("migrate", FieldType.BOOL, req.data.get("migrate") or False)
+    if migrate and not reset:
+        if core.autoseal is None or not isinstance(key, str) or not key:
+            raise BadRequest("migrate=true needs a key and a seal migration in the config")
+        if core.autoseal.migrate_submit(key):
+            core.seal.cluster()
+            core.after_unseal()
+        return Response(raw=core.seal.status(_cluster(core)).to_json())
     status = core.seal.submit(key, reset)
     if not status.sealed:
         core.after_unseal()
