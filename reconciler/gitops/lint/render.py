@@ -44,6 +44,10 @@ def _rule_json(rule: Rule) -> dict[str, object]:
 def to_json(report: LintReport) -> str:
     """A JSON document: format version, findings, counts and the rules that ran."""
     document = {
+        "kind": "sealkeep-lint",
+        # `format_version` as every --format json document has; `version` is kept for
+        # readers written before it.
+        "format_version": JSON_FORMAT_VERSION,
         "version": JSON_FORMAT_VERSION,
         "findings": [
             {
