@@ -174,6 +174,7 @@ def test_json_has_findings_summary_and_rules(clean: Path) -> None:
     _findings_repo(clean)
     document = json.loads(render(lint_repo(clean), "json"))
     assert document["version"] == 1
+    assert (document["kind"], document["format_version"]) == ("sealkeep-lint", 1)
     assert document["summary"] == {"errors": 1, "warnings": 1}
     assert document["findings"][0] == {
         "rule": "SK001",
