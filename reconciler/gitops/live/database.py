@@ -27,6 +27,11 @@ from reconciler.gitops.live.normalise import (
     plain,
     project,
 )
+from reconciler.gitops.live.payloads import (
+    DatabaseRolePayload,
+    DatabaseStaticRolePayload,
+    DatabaseTablePayload,
+)
 from reconciler.gitops.manifests import kinds as k
 
 PASSWORD = "password"
@@ -159,7 +164,7 @@ class _TableHandler:
     replace_on: ClassVar[frozenset[str]] = frozenset()
     table: ClassVar[FieldTable] = {}
 
-    def payload(self, obj: k.Manifest) -> dict[str, Any]:
+    def payload(self, obj: k.Manifest) -> DatabaseTablePayload:
         """The request fields the manifest sets (None: unset)."""
         raise LookupError(self.kind)
 
@@ -189,7 +194,7 @@ class DatabaseRoleHandler(_TableHandler):
     segment: ClassVar[str] = "roles"
     table: ClassVar[FieldTable] = ROLE_TABLE
 
-    def payload(self, obj: k.Manifest) -> dict[str, Any]:
+    def payload(self, obj: k.Manifest) -> DatabaseRolePayload:
         """The role's request fields."""
         role = cast(k.DatabaseRole, obj)
         return {
@@ -219,7 +224,7 @@ class DatabaseStaticRoleHandler(_TableHandler):
     replace_on: ClassVar[frozenset[str]] = frozenset({"username"})
     table: ClassVar[FieldTable] = STATIC_ROLE_TABLE
 
-    def payload(self, obj: k.Manifest) -> dict[str, Any]:
+    def payload(self, obj: k.Manifest) -> DatabaseStaticRolePayload:
         """The static role's request fields."""
         role = cast(k.DatabaseStaticRole, obj)
         return {

@@ -8,17 +8,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypedDict
 
 import hvac
 
 from reconciler.gitops.live.model import Fields, ObjectRef, ObjectState
 from reconciler.gitops.manifests.kinds import Manifest
 
-RawEntries = Mapping[str, Mapping[str, Any]]
+
+class ListedEntry(TypedDict, total=False):
+    """One entry of `sys/mounts`, `sys/auth` or `sys/audit` as the Vault API lists it.
+
+    The fields the reconciler reads; a store may send more, or omit any (so every reader
+    checks), which is why the type is not total.
+    """
+
+    type: str
+    description: str
+    options: Mapping[str, Any] | None
+    config: Mapping[str, Any] | None
+    local: bool
+    seal_wrap: bool
+    accessor: str
 
 
-def kv_version_of(entry: Mapping[str, Any]) -> int | None:
+RawEntries = Mapping[str, ListedEntry]
+"""A listing keyed by path without the trailing slash."""
+
+
+def kv_version_of(entry: ListedEntry) -> int | None:
     """1 or 2 for a kv mount entry of `sys/mounts`, None for any other engine."""
     kind = entry.get("type")
     if kind == "kv-v2":

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, cast
 
 import hvac
 
-from reconciler.gitops.live.handlers import StoreView, kv_version_of, read_data
+from reconciler.gitops.live.handlers import ListedEntry, StoreView, kv_version_of, read_data
 from reconciler.gitops.live.model import Fields, FieldValue, ObjectRef, ObjectState
 from reconciler.gitops.live.normalise import FieldTable, as_bool, as_str, as_strs, plain, project
 from reconciler.gitops.manifests import kinds as k
@@ -38,7 +38,7 @@ KUBERNETES_CONFIG: FieldTable = {
 CONFIG_TABLES: Mapping[str, FieldTable] = {"jwt": JWT_CONFIG, "kubernetes": KUBERNETES_CONFIG}
 
 
-def _ttls(entry: Mapping[str, Any]) -> dict[str, FieldValue]:
+def _ttls(entry: ListedEntry) -> dict[str, FieldValue]:
     config = entry.get("config") or {}
     return {
         "default_lease_ttl": int(config.get("default_lease_ttl") or 0),

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.gitops.live.model import FieldValue
+from reconciler.gitops.live.payloads import TokenPayload
 from reconciler.gitops.manifests.kinds import TokenSettings
 
 Normaliser = Callable[[Any], FieldValue]
@@ -94,7 +95,7 @@ TOKEN_TABLE: FieldTable = {
 }
 
 
-def token_payload(token: TokenSettings) -> dict[str, Any]:
+def token_payload(token: TokenSettings) -> TokenPayload:
     """The `token_*` request fields of a manifest's token settings (None: unset)."""
     return {
         "token_policies": token.policies,

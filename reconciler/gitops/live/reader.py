@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import click
 import hvac
 
-from reconciler.gitops.live.handlers import StoreView, list_keys, read_data
+from reconciler.gitops.live.handlers import ListedEntry, StoreView, list_keys, read_data
 from reconciler.gitops.live.model import LiveState, ObjectRef, ObjectState
 from reconciler.gitops.live.policies import BUILTIN_POLICIES
 from reconciler.gitops.live.quotas import QUOTAS
@@ -32,9 +32,9 @@ PROGRESS_THRESHOLD = 500
 WORKERS = 4
 
 
-def _entries(data: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
+def _entries(data: Mapping[str, Any] | None) -> dict[str, ListedEntry]:
     return {
-        str(path).rstrip("/"): entry
+        str(path).rstrip("/"): cast(ListedEntry, entry)
         for path, entry in (data or {}).items()
         if isinstance(entry, Mapping)
     }

@@ -28,6 +28,12 @@ from reconciler.gitops.live.normalise import (
     project,
     token_payload,
 )
+from reconciler.gitops.live.payloads import (
+    AppRolePayload,
+    JWTRolePayload,
+    KubernetesRolePayload,
+    RolePayload,
+)
 from reconciler.gitops.manifests import kinds as k
 
 APPROLE_TABLE: FieldTable = {
@@ -55,7 +61,7 @@ KUBERNETES_ROLE_TABLE: FieldTable = {
 }
 
 
-def _approle(obj: k.Manifest) -> dict[str, Any]:
+def _approle(obj: k.Manifest) -> AppRolePayload:
     role = cast(k.AppRole, obj)
     return {
         "bind_secret_id": role.bind_secret_id,
@@ -66,7 +72,7 @@ def _approle(obj: k.Manifest) -> dict[str, Any]:
     }
 
 
-def _jwt_role(obj: k.Manifest) -> dict[str, Any]:
+def _jwt_role(obj: k.Manifest) -> JWTRolePayload:
     role = cast(k.JWTRole, obj)
     return {
         "role_type": role.role_type,
@@ -80,7 +86,7 @@ def _jwt_role(obj: k.Manifest) -> dict[str, Any]:
     }
 
 
-def _kubernetes_role(obj: k.Manifest) -> dict[str, Any]:
+def _kubernetes_role(obj: k.Manifest) -> KubernetesRolePayload:
     role = cast(k.KubernetesRole, obj)
     return {
         "bound_service_account_names": role.bound_service_account_names,
@@ -97,7 +103,7 @@ class _RoleHandler:
     replace_on: ClassVar[frozenset[str]] = frozenset()
     table: ClassVar[FieldTable] = {}
 
-    def payload(self, obj: k.Manifest) -> dict[str, Any]:
+    def payload(self, obj: k.Manifest) -> RolePayload:
         """The request fields the manifest sets (None: unset)."""
         raise LookupError(self.kind)
 
@@ -131,7 +137,7 @@ class AppRoleHandler(_RoleHandler):
     kind: ClassVar[str] = "AppRole"
     table: ClassVar[FieldTable] = APPROLE_TABLE
 
-    def payload(self, obj: k.Manifest) -> dict[str, Any]:
+    def payload(self, obj: k.Manifest) -> AppRolePayload:
         """The AppRole request fields."""
         return _approle(obj)
 
@@ -142,7 +148,7 @@ class JWTRoleHandler(_RoleHandler):
     kind: ClassVar[str] = "JWTRole"
     table: ClassVar[FieldTable] = JWT_ROLE_TABLE
 
-    def payload(self, obj: k.Manifest) -> dict[str, Any]:
+    def payload(self, obj: k.Manifest) -> JWTRolePayload:
         """The jwt role request fields."""
         return _jwt_role(obj)
 
@@ -153,6 +159,6 @@ class KubernetesRoleHandler(_RoleHandler):
     kind: ClassVar[str] = "KubernetesRole"
     table: ClassVar[FieldTable] = KUBERNETES_ROLE_TABLE
 
-    def payload(self, obj: k.Manifest) -> dict[str, Any]:
+    def payload(self, obj: k.Manifest) -> KubernetesRolePayload:
         """The kubernetes role request fields."""
         return _kubernetes_role(obj)
