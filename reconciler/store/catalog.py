@@ -21,6 +21,7 @@ SECRET_ENGINES = {
 }
 AUTH_METHODS = {
     "approle": "reconciler.store.auth.approle:AppRoleBackend",
+    "aws": "reconciler.store.auth.aws:AwsBackend",
     "jwt": "reconciler.store.auth.jwt:JWTBackend",
     "oidc": "reconciler.store.auth.jwt:JWTBackend",
     "kubernetes": "reconciler.store.auth.kubernetes:KubernetesBackend",

@@ -1,0 +1,201 @@
+"""AWS IAM auth (`auth/aws`, `iam` login) against a real STS API on loopback (moto server).
+
+hvac's `iam_login` signs `sts:GetCallerIdentity` for sts.amazonaws.com; the server replays it
+to moto, which checks the signature, and binds the ARN moto answers with to the role.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+import botocore.auth
+import httpx
+import hvac
+import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.conftest import services_required
+from tests.support.servers import ServerProcess
+from tests.support.sts import StsServer, start_sts
+
+BODY = "Action=GetCallerIdentity&Version=2011-06-15"
+
+
+@pytest.fixture(scope="module")
+def sts() -> Iterator[StsServer]:
+    """One moto server for the module."""
+    yield from start_sts(services_required())
+
+
+@pytest.fixture
+def aws_mount(vault: hvac.Client, sts: StsServer, unique: str) -> Iterator[str]:
+    """An `aws` auth mount replaying logins to moto and resolving ids there."""
+    vault.sys.enable_auth_method("aws", path=unique)
+    vault.write(
+        f"auth/{unique}/config/client",
+        sts_endpoint=sts.url,
+        iam_endpoint=sts.url,
+        access_key=sts.admin_key,
+        secret_key=sts.admin_secret,
+    )
+    yield unique
+    vault.sys.disable_auth_method(unique)
+
+
+def _signed_login(key: str, secret: str, header_value: str = "") -> dict[str, str]:
+    """The login fields hvac would send, signed with botocore (so a test can change them)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    if header_value:
+        headers["X-Vault-AWS-IAM-Server-ID"] = header_value
+    request = AWSRequest(
+        method="POST", url="https://sts.amazonaws.com/", data=BODY, headers=headers
+    )
+    botocore.auth.SigV4Auth(Credentials(key, secret), "sts", "us-east-1").add_auth(request)
+    signed = {k: [v] for k, v in request.headers.items()}
+    return {
+        "iam_http_request_method": "POST",
+        "iam_request_url": base64.b64encode(b"https://sts.amazonaws.com/").decode(),
+        "iam_request_body": base64.b64encode(BODY.encode()).decode(),
+        "iam_request_headers": base64.b64encode(json.dumps(signed).encode()).decode(),
+    }
+
+
+def _post_login(server: ServerProcess, mount: str, fields: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{server.url}/v1/auth/{mount}/login", json=fields, timeout=30)
+
+
+def _headers_of(fields: dict[str, str]) -> dict[str, list[str]]:
+    headers: dict[str, list[str]] = json.loads(base64.b64decode(fields["iam_request_headers"]))
+    return headers
+
+
+def _with_headers(fields: dict[str, str], headers: dict[str, list[str]]) -> dict[str, str]:
+    encoded = base64.b64encode(json.dumps(headers).encode()).decode()
+    return {**fields, "iam_request_headers": encoded}
+
+
+def test_a_bound_user_logs_in_with_hvac(
+    vault: hvac.Client, dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    arn, key, secret = sts.new_user(f"{unique}-app")
+    vault.write(f"auth/{aws_mount}/role/app", bound_iam_principal_arn=arn, token_policies="app")
+    role = vault.read(f"auth/{aws_mount}/role/app")["data"]
+    assert role["bound_iam_principal_arn"] == [arn]
+    assert role["resolve_aws_unique_ids"] is True
+    assert len(role["bound_iam_principal_id"]) == 1
+
+    client = dev_server.client(token="")
+    answer = client.auth.aws.iam_login(key, secret, role="app", mount_point=aws_mount)
+    assert answer["auth"]["policies"] == ["app", "default"]
+    assert answer["auth"]["metadata"]["client_arn"] == arn
+    assert client.lookup_token()["data"]["display_name"] == f"{aws_mount}-{unique}-app"
+
+
+def test_a_wildcard_binds_every_matching_user(
+    vault: hvac.Client, dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    arn, key, secret = sts.new_user(f"{unique}-team-a")
+    pattern = arn.rsplit("/", 1)[0] + f"/{unique}-team-*"
+    vault.write(f"auth/{aws_mount}/role/team", bound_iam_principal_arn=pattern)
+    client = dev_server.client(token="")
+    answer = client.auth.aws.iam_login(key, secret, role="team", mount_point=aws_mount)
+    assert answer["auth"]["metadata"]["canonical_arn"] == arn
+
+
+def test_an_unbound_user_is_refused(
+    vault: hvac.Client, dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    bound, _, _ = sts.new_user(f"{unique}-app")
+    other, key, secret = sts.new_user(f"{unique}-other")
+    vault.write(f"auth/{aws_mount}/role/app", bound_iam_principal_arn=bound)
+    with pytest.raises(hvac.exceptions.Forbidden) as refused:
+        dev_server.client(token="").auth.aws.iam_login(
+            key, secret, role="app", mount_point=aws_mount
+        )
+    assert f'IAM Principal "{other}" does not belong to the role "app"' in str(refused.value)
+
+
+def test_a_role_naming_an_unknown_principal_is_refused(
+    vault: hvac.Client, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    arn, _, _ = sts.new_user(f"{unique}-app")
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="unable to resolve ARN"):
+        vault.write(f"auth/{aws_mount}/role/ghost", bound_iam_principal_arn=arn + "-ghost")
+
+
+def test_the_server_id_header_must_be_signed_with_the_configured_value(
+    vault: hvac.Client, dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    arn, key, secret = sts.new_user(f"{unique}-app")
+    vault.write(f"auth/{aws_mount}/role/app", bound_iam_principal_arn=arn)
+    vault.write(f"auth/{aws_mount}/config/client", iam_server_id_header_value="vault.example")
+    client = dev_server.client(token="")
+    for given in ("other.example", None):
+        with pytest.raises(hvac.exceptions.Forbidden, match="X-Vault-AWS-IAM-Server-ID"):
+            client.auth.aws.iam_login(
+                key, secret, role="app", header_value=given, mount_point=aws_mount
+            )
+
+    # The right value, but added after signing: STS would not see it, so it is refused.
+    fields = _signed_login(key, secret)
+    headers = _headers_of(fields) | {"X-Vault-AWS-IAM-Server-ID": ["vault.example"]}
+    unsigned = _post_login(dev_server, aws_mount, _with_headers(fields, headers) | {"role": "app"})
+    assert unsigned.status_code == 403
+    assert "vault header wasn't signed" in unsigned.json()["errors"][0]
+
+    answer = client.auth.aws.iam_login(
+        key, secret, role="app", header_value="vault.example", mount_point=aws_mount
+    )
+    assert answer["auth"]["client_token"]
+
+
+def test_an_expired_signature_is_refused(
+    dev_server: ServerProcess,
+    vault: hvac.Client,
+    sts: StsServer,
+    aws_mount: str,
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    arn, key, secret = sts.new_user(f"{unique}-app")
+    vault.write(f"auth/{aws_mount}/role/app", bound_iam_principal_arn=arn)
+    # The client's clock: a request signed 20 minutes ago (captured, then replayed).
+    signed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=20)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: signed_at)
+    fields = _signed_login(key, secret) | {"role": "app"}
+    answer = _post_login(dev_server, aws_mount, fields)
+    assert answer.status_code == 403
+    assert "signature expired" in answer.json()["errors"][0]
+
+
+def test_a_tampered_request_is_refused_by_sts(
+    dev_server: ServerProcess, vault: hvac.Client, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    arn, key, secret = sts.new_user(f"{unique}-app")
+    _, other_key, _ = sts.new_user(f"{unique}-other")
+    vault.write(f"auth/{aws_mount}/role/app", bound_iam_principal_arn=arn)
+    fields = _signed_login(key, secret) | {"role": "app"}
+    assert _post_login(dev_server, aws_mount, fields).status_code == 200
+
+    # The same signed request replayed with another key id: it no longer proves anything.
+    headers = _headers_of(fields)
+    headers["Authorization"] = [headers["Authorization"][0].replace(key, other_key)]
+    answer = _post_login(dev_server, aws_mount, _with_headers(fields, headers))
+    assert answer.status_code == 403
+    assert "received error code 403 from STS" in answer.json()["errors"][0]
+    assert secret not in answer.text
+
+
+def test_a_body_that_is_not_get_caller_identity_is_a_bad_request(
+    dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    _, key, secret = sts.new_user(f"{unique}-app")
+    fields = _signed_login(key, secret)
+    fields["iam_request_body"] = base64.b64encode(b"Action=ListUsers&Version=2010-05-08").decode()
+    answer = _post_login(dev_server, aws_mount, fields)
+    assert answer.status_code == 400
+    assert "GetCallerIdentity" in answer.json()["errors"][0]
