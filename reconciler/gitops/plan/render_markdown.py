@@ -35,7 +35,7 @@ def _table(plan: Plan) -> list[str]:
         Action.REPLACE: summary.replace,
         Action.DELETE: summary.destroy,
     }
-    order = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+    order = (Action.DELETE, Action.CREATE, Action.UPDATE, Action.REPLACE)
     rows = [f"| `{a.value}` | {LABELS[a]} | {counts[a]} |" for a in order]
     extra = [
         ("adopted", len(plan.adopt)),
@@ -101,7 +101,7 @@ def render_markdown(plan: Plan, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         head += [f"_{unchanged}_", ""]
     head.append(f"**{plan.summary().line()}**\n")
     head += [f"> **{line}**" for line in destroy_lines(plan)]
-    head += [line.lstrip() for line in kept_lines(plan)]
+    head += [f"- {line.strip()}" if line.startswith("  ") else line for line in kept_lines(plan)]
     head.append("\n")
     text = "\n".join(head)
     if not plan.changes:
