@@ -9,12 +9,13 @@ from typing import Any, Literal
 
 import hvac
 
+from reconciler.client.aws_signing import iam_login_fields
 from reconciler.client.connection import save_token
 from reconciler.client.errors import ClientInputError
 from reconciler.client.results import JSONDict, as_json
 
-Method = Literal["token", "approle", "jwt", "userpass", "kubernetes"]
-METHODS: tuple[Method, ...] = ("token", "approle", "jwt", "userpass", "kubernetes")
+Method = Literal["token", "approle", "jwt", "userpass", "kubernetes", "aws"]
+METHODS: tuple[Method, ...] = ("token", "approle", "jwt", "userpass", "kubernetes", "aws")
 
 # For each method: (required fields, optional fields, fields asked for when missing).
 _FIELDS: dict[Method, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
@@ -23,6 +24,8 @@ _FIELDS: dict[Method, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
     "jwt": (("role", "jwt"), (), ()),
     "userpass": (("username",), (), ("password",)),
     "kubernetes": (("role", "jwt"), (), ()),
+    # Signed with botocore's credentials (never sent); as the vault CLI's aws handler.
+    "aws": ((), ("role", "header_value", "region"), ()),
 }
 
 AskSecret = Callable[[str], str]
@@ -82,6 +85,13 @@ def _method_login(
         )
     if method == "jwt":
         return as_json(auth.jwt.jwt_login(fields["role"], fields["jwt"], path=mount))
+    if method == "aws":
+        body = iam_login_fields(
+            str(fields.get("role") or ""),
+            str(fields.get("header_value") or ""),
+            str(fields.get("region") or ""),
+        )
+        return as_json(client.adapter.login(f"/v1/auth/{mount}/login", json=body))
     return as_json(auth.kubernetes.login(fields["role"], fields["jwt"], mount_point=mount))
 
 

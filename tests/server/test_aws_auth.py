@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import botocore.auth
 import httpx
@@ -19,6 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from tests.conftest import services_required
+from tests.gitops.cli.store_cli import run
 from tests.support.servers import ServerProcess
 from tests.support.sts import StsServer, start_sts
 
@@ -199,3 +201,28 @@ def test_a_body_that_is_not_get_caller_identity_is_a_bad_request(
     answer = _post_login(dev_server, aws_mount, fields)
     assert answer.status_code == 400
     assert "GetCallerIdentity" in answer.json()["errors"][0]
+
+
+def test_sealkeep_login_signs_with_the_callers_aws_credentials(
+    vault: hvac.Client, dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    arn, key, secret = sts.new_user(f"{unique}-app")
+    vault.write(f"auth/{aws_mount}/role/app", bound_iam_principal_arn=arn, token_policies="app")
+    vault.write(f"auth/{aws_mount}/config/client", iam_server_id_header_value="vault.example")
+    env = {
+        "VAULT_ADDR": dev_server.url,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
+    args = ["login", "-method=aws", f"-path={aws_mount}", "role=app"]
+    result = run([*args, "header_value=vault.example"], env)
+    assert result.code == 0, result.stderr
+    assert secret not in result.stdout + result.stderr
+    token = (Path.home() / ".vault-token").read_text()
+    assert dev_server.client(token=token).lookup_token()["data"]["policies"] == ["app", "default"]
+
+    refused = run(args, env)
+    assert refused.code == 1
+    assert "X-Vault-AWS-IAM-Server-ID" in refused.stderr
