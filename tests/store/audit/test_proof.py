@@ -8,6 +8,8 @@ each one, and without them it says it cannot prove authenticity.
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -317,3 +319,41 @@ def test_a_file_removed_while_the_server_was_down_is_reported(
     assert "was rotated or removed while the server was down" in caplog.text
     [result] = verify_proved([str(log)], material)
     assert result.ok and any("older segments 1 to 1" in note for note in result.notes)
+
+
+def test_lines_a_socket_device_sent_are_proved(tmp_path: Path) -> None:
+    """A collector stores what the socket device sends; the server's key proves it."""
+    received: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def collect() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            while chunk := conn.recv(65536):
+                received.append(chunk)
+
+    thread = threading.Thread(target=collect, daemon=True)
+    thread.start()
+    broker = AuditBroker(new_view())
+    address = f"127.0.0.1:{listener.getsockname()[1]}"
+    broker.enable("sock", "socket", "", {"address": address}, False)
+    for _ in range(3):
+        broker.log_request(read_request(), None)
+    material = broker.chain_material("sock")
+    broker.close()
+    thread.join(timeout=5)
+    listener.close()
+    stored = tmp_path / "collected.log"
+    stored.write_bytes(b"".join(received))
+    [result] = verify_proved([str(stored)], material)
+    assert result.ok and result.lines == 4 and result.authenticated
+    _write(stored, lines(stored)[:-1])
+    assert _problem(stored, material)[0] == "tail-cut"
+
+
+def test_a_refused_device_leaves_nothing_in_storage() -> None:
+    view = new_view()
+    broker = AuditBroker(view)
+    with pytest.raises(BadRequest):
+        broker.enable("full", "file", "", {"file_path": "/dev/full"}, False)
+    assert list(view.walk()) == []
