@@ -159,6 +159,12 @@ class ManifestCache:
         self.misses += 1
         return None
 
+    def end_reads(self) -> None:
+        """Close the database after the last lookup: worker processes are forked next, and
+        SQLite connections must not cross a fork. A later lookup opens it again."""
+        self._close()
+        self._opened = self._damaged
+
     def put(self, key: str, rel: str, load: FileLoad) -> None:
         """Keep `load` to be stored under `key` by the next `flush`."""
         try:

@@ -139,6 +139,8 @@ def _load_files(
             jobs.append(Job(rel, form, raw, key))
         else:
             results[rel] = hit
+    if cache is not None:
+        cache.end_reads()
     encoded = encoded_in_workers(jobs)
     for job, entry in zip(jobs, encoded or (None for _ in jobs), strict=True):
         load = _decoded(entry, job)
