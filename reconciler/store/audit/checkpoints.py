@@ -171,9 +171,10 @@ class Tracker:
         self._starting = True
 
     def resume(self, seg: int, head: ChainHead) -> bool:
-        """A device reopened a file ending with `tail`: continue the last segment when the
-        file still reaches its checkpointed head, else start a new one. Returns False when
-        the file ends before the last checkpoint (lines were removed while it was closed)."""
+        """A device reopened a file whose last line is in segment `seg` (0: unkeyed) and ends
+        at `head`: continue the last segment when the file still reaches its checkpointed
+        head, else start a new one. Returns False when the file ends before the last
+        checkpoint (lines were removed while it was closed)."""
         last = self.last
         if last is not None and seg == last.seg and head.seq >= last.head_seq:
             self.seg, self._starting, self._head = seg, False, head
