@@ -196,7 +196,8 @@ class _Scan:
                 n,
                 "forged",
                 f"line {n}: its mac does not match: the line was not written this way by "
-                "the server (edited, or the file rewritten with recomputed hashes)",
+                "the server (edited, or rewritten with recomputed hashes; or this is another "
+                "device's key)",
             )
         self.digest = digest
         return None
