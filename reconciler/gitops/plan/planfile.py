@@ -214,7 +214,10 @@ def decode_plan(raw: Mapping[str, Any]) -> Plan:
         raise PlanFileError("not a sealkeep plan file")
     if raw.get("format_version") != FORMAT_VERSION:
         found = raw.get("format_version")
-        raise PlanFileError(f"plan format version {found} is not supported ({FORMAT_VERSION})")
+        raise PlanFileError(
+            f"plan format version {found} is not supported (this sealkeep reads {FORMAT_VERSION})",
+            hint="make the plan again with `sealkeep plan --out FILE`",
+        )
     return Plan(
         created_at=str(raw["created_at"]),
         target=TargetInfo(str(raw["target"]["name"]), str(raw["target"]["address"])),
