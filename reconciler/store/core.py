@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from reconciler.store.acl.acl import ACLResult
@@ -301,7 +303,8 @@ class Core:
         start = time.perf_counter()
         status = 500
         try:
-            response = self._handle(req)
+            with self._durable_answer():
+                response = self._handle(req)
             status = 204 if response is None else (response.status or 200)
             return response
         except StoreError as exc:
@@ -313,6 +316,23 @@ class Core:
             telemetry.response_status.labels(str(status)).inc()
             if status == 429:
                 telemetry.rate_limit_violation.inc()
+
+    @contextmanager
+    def _durable_answer(self) -> Iterator[None]:
+        """Writes made while serving a request are on disk before it is answered; the wait
+        runs after the request lock is released, so concurrent writers share one fsync."""
+        deferred = getattr(self.storage, "deferred_sync", None)
+        if deferred is None:
+            yield
+            return
+        try:
+            with deferred():
+                yield
+        except OSError as exc:
+            log.error("storage could not make writes durable: %s", exc)
+            raise Unavailable(
+                "storage could not make the write durable; it was not acknowledged"
+            ) from None
 
     def _handle(self, req: Request) -> Response | None:
         raw = RAW_HANDLERS.get(req.path.rstrip("/"))

@@ -103,11 +103,42 @@ def test_nested_transaction_is_refused(tmp_path: Path) -> None:
         storage.close()
 
 
-def test_pragmas_are_durable(tmp_path: Path) -> None:
+def test_every_acknowledged_write_is_fsynced(tmp_path: Path) -> None:
+    """SQLite does not fsync at commit (NORMAL); the storage fsyncs the WAL itself before a
+    put returns, or before a deferred block ends."""
     storage = SqliteStorage(str(tmp_path / "store.db"))
     try:
         assert storage._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert storage._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert storage._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        storage.put("a", b"1")
+        assert storage.group.fsyncs == 1
+        with storage.deferred_sync():
+            storage.put("b", b"2")
+            storage.delete("a")
+            assert storage.group.fsyncs == 1  # not yet: the block has not ended
+        assert storage.group.fsyncs == 2
+    finally:
+        storage.close()
+
+
+def test_concurrent_writers_share_one_fsync(tmp_path: Path) -> None:
+    storage = SqliteStorage(str(tmp_path / "store.db"))
+    writers = 8
+    all_written = threading.Barrier(writers)
+
+    def write(n: int) -> None:
+        with storage.deferred_sync():
+            storage.put(f"k{n}", b"v")
+            all_written.wait()  # every write is committed before any block ends
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert storage.group.fsyncs == 1  # one fsync made all eight durable
+        assert storage.list("") == [f"k{n}" for n in range(writers)]
     finally:
         storage.close()
 
