@@ -140,7 +140,8 @@ class _Limiter:
 
     def __init__(self, rule: RateLimitRule) -> None:
         self.rule = rule
-        self.tokens = max(1, round(rule.rate))
+        # Go's math.Round (half away from zero), not Python's round (half to even): 2.5 is 3.
+        self.tokens = max(1, math.floor(rule.rate + 0.5))
         self.buckets: dict[str, _Bucket] = {}
 
     def take(self, client: str, now: float) -> tuple[bool, dict[str, str]]:
