@@ -5,6 +5,9 @@ and the server and unseal commands failing cleanly."""
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -149,3 +152,29 @@ def test_unseal_without_a_terminal_reads_stdin_quietly(tmp_path: Path) -> None:
         assert empty.code == 1 and empty.stderr.startswith("Error: Unseal Key: nothing on stdin")
     finally:
         server.stop()
+
+
+def test_ctrl_c_at_a_prompt_exits_130() -> None:
+    controller, terminal = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.cli.main", "operator", "unseal",
+         "-address", unreachable_address()],
+        stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        start_new_session=True,  # no controlling terminal: getpass reads the pty on stdin
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        shown = b""
+        while b"(will be hidden)" not in shown:  # the prompt is up: the key is being read
+            ready, _, _ = select.select([process.stdout], [], [], 60)
+            assert ready, f"no prompt: {shown!r}"
+            chunk = os.read(process.stdout.fileno(), 1024)
+            assert chunk, "the command ended before asking for the key"
+            shown += chunk
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+    finally:
+        process.kill()
+        process.wait()
+        os.close(controller)
+        os.close(terminal)
