@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.gitops.manifests.source import parse_yaml
 from reconciler.gitops.sops import decrypt_text, encrypt_tree, yamlio
 from reconciler.gitops.sops.fastyaml import load_documents
 from reconciler.gitops.sops.file import decrypt_roundtrip, to_plain
+from reconciler.vocabulary import yaml12
 from tests.gitops.sops.conftest import AgeKey
 
 # Each plain scalar and what sops 3.11 (go-yaml v3) reads it as (checked with the binary).
@@ -114,6 +117,58 @@ def _readers() -> dict[str, Any]:
 def test_every_reader_reads_each_tricky_scalar_as_sops_does(reader: str) -> None:
     got = _readers()[reader](DOCUMENT)
     assert _differences(got, EXPECTED) == []
+
+
+# Plain scalars shaped like numbers (signs, base prefixes, underscores, dots, exponents), the
+# words the schemas disagree on, and arbitrary short text.
+_DIGITS = st.text("0123456789abcdefABCDEF_", min_size=0, max_size=6)
+_NUMBER_LIKE = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["", "+", "-"]),
+        st.sampled_from(["", "0", "00", "0x", "0X", "0o", "0O", "0b", "0B", ".", "_"]),
+        _DIGITS,
+        st.sampled_from(["", ".", ".5", "._5", "e3", "E-2", "e+1_0", ":30"]),
+        st.sampled_from(["", "0", "9", "_"]),
+    ),
+).filter(bool)
+_WORDS = st.sampled_from(
+    [
+        *TRICKY,
+        "Yes",
+        "ON",
+        "Off",
+        "nULL",
+        ".NaN",
+        ".INF",
+        "-.Inf",
+        "+.INF",
+        ".Nan",
+        "<<",
+        "=",
+        "2001-1-2",
+    ]
+).filter(bool)
+_SCALAR_TEXT = st.one_of(
+    _NUMBER_LIKE, _WORDS, st.from_regex(r"\A[.~a-zA-Z0-9][a-zA-Z0-9._+-]{0,8}\Z")
+).filter(lambda text: text != "-")  # `v: -` is a sequence entry, not a scalar
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SCALAR_TEXT)
+def test_every_reader_agrees_with_the_rule_set_on_any_plain_scalar(text: str) -> None:
+    document = f"v: {text}\n"
+    want = {"v": yaml12.resolve(text)}
+    for reader, read in _readers().items():
+        assert _same(read(document)["v"], want["v"]), reader
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SCALAR_TEXT)
+def test_a_string_is_written_so_that_every_reader_reads_a_string(text: str) -> None:
+    written = yamlio.dump_roundtrip({"v": text})
+    for reader, read in _readers().items():
+        assert read(written) == {"v": text}, reader
 
 
 def test_the_round_trip_writer_keeps_each_scalar_as_written() -> None:
