@@ -314,3 +314,16 @@ def test_a_blocked_client_waits_out_the_block_not_the_interval(
     finally:
         root.sys.delete_quota(unique)
         root.sys.disable_secrets_engine(unique)
+
+
+@pytest.mark.parametrize(("rate", "allowed"), [(2.5, 3), (2.4, 2), (0.4, 1)])
+def test_a_fractional_rate_rounds_as_openbao_does(
+    root: hvac.Client, kv_mount: str, unique: str, rate: float, allowed: int
+) -> None:
+    root.sys.create_or_update_quota(unique, rate=rate, path=kv_mount, interval="1h")
+    try:
+        path = f"{kv_mount}/data/x"
+        codes = [status_of(root.url, path, root.token).status_code for _ in range(allowed + 1)]
+        assert codes == [404] * allowed + [429]
+    finally:
+        root.sys.delete_quota(unique)
