@@ -58,6 +58,9 @@ COMMANDS: dict[str, Entry] = {
     "delete": Entry("reconciler.cli.generic", "delete", "Delete any API path."),
     "list": Entry("reconciler.cli.generic", "list", "List the keys under any API path."),
     "unwrap": Entry("reconciler.cli.wrapping", "unwrap", "Open a response-wrapping token."),
+    "run": Entry(
+        "reconciler.cli.run", "run_command", "Run a command with secrets in its environment."
+    ),
     "lease": Entry("reconciler.cli.lease", "lease", "Look up, renew and revoke leases."),
     "secret": Entry(
         "reconciler.cli.secret", "secret", "Create and edit encrypted Secret manifests (SOPS)."
