@@ -10,6 +10,7 @@ from reconciler.server.pidfile import write_pid_file
 from reconciler.store.autoseal import open_autoseal
 from reconciler.store.core import Core, CoreConfig
 from reconciler.store.ha import HALock
+from reconciler.store.snapshot_schedule import SnapshotPolicy
 from reconciler.store.storage.factory import open_storage
 from reconciler.store.storage.private_files import private_umask
 from reconciler.vocabulary.errors import SealkeepError
@@ -41,6 +42,11 @@ def core_from_config(path: Path) -> tuple[Core, ListenerConfig]:
     core = Core(storage, core_config)
     if config.seals:
         _use_seals(core, path, config.seals)
+    if config.snapshot_interval:
+        policy = SnapshotPolicy(
+            config.snapshot_interval, Path(config.snapshot_path), config.snapshot_retain
+        )
+        core.schedule_snapshots(policy)
     if _ha_enabled(config.storage_options):
         core.enable_ha(_ha_lock(path, config.storage_type, config.storage_options, config.api_addr))
     return core, config.listener

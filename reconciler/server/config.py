@@ -62,6 +62,10 @@ class ServerConfig:
     # `seal "<type>" { ... }` blocks (auto-unseal; one with disabled = "true" is a
     # migration source), as (type, options).
     seals: tuple[tuple[str, dict[str, str]], ...] = ()
+    # `snapshot { interval, path, retain }`: scheduled snapshots (interval in seconds).
+    snapshot_interval: int = 0
+    snapshot_path: str = ""
+    snapshot_retain: int = 24
 
 
 def load_config(path: Path) -> ServerConfig:
@@ -119,6 +123,7 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         "telemetry",
         "disable_clustering",
         "seal",
+        "snapshot",
     }
     unknown = sorted(set(doc) - known)
     if unknown:
@@ -150,7 +155,36 @@ def _from_doc(path: Path, doc: dict[str, Any]) -> ServerConfig:
         pid_file=str(doc.get("pid_file", "")),
         unauthenticated_metrics_access=_metrics_without_token(doc, listener, path),
         seals=_seal_blocks(doc, path),
+        **_snapshot_settings(doc, path),
     )
+
+
+def _snapshot_settings(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The `snapshot { interval = "1h"  path = "..."  retain = 24 }` block, checked."""
+    block = doc.get("snapshot")
+    if isinstance(block, list):
+        block = block[0] if block else None
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise ConfigError(f"{path}: snapshot: expected a block of settings")
+    unknown = sorted(set(block) - {"interval", "path", "retain"})
+    if unknown:
+        raise ConfigError(f"{path}: snapshot: unknown settings: {', '.join(unknown)}")
+    if not block.get("path") or not block.get("interval"):
+        raise ConfigError(f"{path}: snapshot: interval and path are both required")
+    try:
+        interval = parse_duration(block["interval"])
+        retain = int(block.get("retain", 24))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: snapshot: {exc}") from None
+    if interval < 1 or retain < 1:
+        raise ConfigError(f"{path}: snapshot: interval and retain must be at least 1")
+    return {
+        "snapshot_interval": interval,
+        "snapshot_path": str(block["path"]),
+        "snapshot_retain": retain,
+    }
 
 
 def _seal_blocks(doc: dict[str, Any], path: Path) -> tuple[tuple[str, dict[str, str]], ...]:

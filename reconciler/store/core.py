@@ -37,7 +37,14 @@ from reconciler.store.runtime import Runtime
 from reconciler.store.seal import InitResult, SealManager
 from reconciler.store.seal_auto import AutoUnseal
 from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
-from reconciler.store.snapshot import restore_items
+from reconciler.store.snapshot import (
+    SEALED_SUMS_PATH,
+    SnapshotHeader,
+    consistent_items,
+    restore_items,
+    write_snapshot,
+)
+from reconciler.store.snapshot_schedule import SnapshotPolicy, SnapshotSchedule
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
 from reconciler.store.telemetry import StateGauges, Telemetry, TimedStorage
@@ -89,6 +96,7 @@ class Core:
         self.ha: HACoordinator | None = None
         self.autoseal: AutoUnseal | None = None
         self._closing = threading.Event()
+        self.snapshots: SnapshotSchedule | None = None
         self.rekey = RekeyCeremony(self.barrier)
         self.root_generation = RootGeneration(
             self.barrier, self._mint_root_token, self._check_root_share, self._root_threshold
@@ -275,6 +283,8 @@ class Core:
         runtime = self.runtime
         if runtime is not None:
             runtime.tick()
+            if self.snapshots is not None and self.snapshots.due():
+                self.snapshots.run()
 
     def close(self) -> None:
         """Seal and close storage (graceful shutdown)."""
@@ -380,6 +390,22 @@ class Core:
     def request_seal(self) -> None:
         """Seal once the current request has been answered and audited (sys/seal)."""
         self._seal_after_request = True
+
+    def take_snapshot(self) -> bytes:
+        """A snapshot file of all storage as of now (still encrypted; writers go on)."""
+        cluster = self.seal.cluster()
+        header = SnapshotHeader(
+            created=time.time(),
+            keyring_term=self.barrier.key_status().term,
+            cluster_id=cluster[1] if cluster else "",
+            storage_type=self.config.storage_type,
+        )
+        seal_sums = lambda sums: self.barrier.seal_blob(SEALED_SUMS_PATH, sums)  # noqa: E731
+        return write_snapshot(header, consistent_items(self.storage), seal_sums)
+
+    def schedule_snapshots(self, policy: SnapshotPolicy) -> None:
+        """Write a snapshot every `policy.interval` on the active node (see `tick`)."""
+        self.snapshots = SnapshotSchedule(policy, self.take_snapshot)
 
     def restore_after_request(self, items: list[tuple[str, bytes]]) -> None:
         """Replace all storage with a checked snapshot once this request is answered and

@@ -18,11 +18,7 @@ from reconciler.store.framework import FieldData, PathSpec
 from reconciler.store.logical import Operation, Request, Response
 from reconciler.store.snapshot import (
     SEALED_SUMS_PATH,
-    SnapshotHeader,
-    consistent_items,
-    now,
     read_snapshot,
-    write_snapshot,
 )
 
 if TYPE_CHECKING:
@@ -36,18 +32,7 @@ def paths(core: Core) -> list[PathSpec]:
     """Save (GET) and restore (POST) snapshots."""
 
     def save(_req: Request, _data: FieldData) -> Response:
-        cluster = core.seal.cluster()
-        header = SnapshotHeader(
-            created=now(),
-            keyring_term=core.barrier.key_status().term,
-            cluster_id=cluster[1] if cluster else "",
-            storage_type=core.config.storage_type,
-        )
-        items = consistent_items(core.storage)
-        blob = write_snapshot(
-            header, items, lambda sums: core.barrier.seal_blob(SEALED_SUMS_PATH, sums)
-        )
-        return Response(body=blob, content_type="application/gzip")
+        return Response(body=core.take_snapshot(), content_type="application/gzip")
 
     def restore(force: bool) -> Callable[[Request, FieldData], None]:
         def handler(req: Request, _data: FieldData) -> None:
