@@ -3,13 +3,16 @@ creates it, the quota then limits clients, a second plan is empty, edits and pru
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import hvac
 import requests
 
 from reconciler.gitops.plan.model import Action
 from reconciler.gitops.plan.render_text import render_text
 from tests.gitops.plan.conftest import Reconcile
-from tests.gitops.plan.repo import manifest
+from tests.gitops.plan.repo import Repo, manifest
+from tests.support.openbao import OpenBao
 from tests.support.servers import ServerProcess
 
 
@@ -86,3 +89,24 @@ def test_a_quota_made_by_hand_is_unmanaged(
         assert not [c for c in plan.changes if c.ref.kind == "RateLimitQuota"]
     finally:
         vault.sys.delete_quota(f"{unique}-hand")
+
+
+def test_the_kind_converges_on_openbao_too(tmp_path: Path, openbao: OpenBao, unique: str) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.write(
+        "all.yaml",
+        manifest("SecretsEngine", f"{unique}-kv", {"path": f"{unique}-kv", "type": "kv-v2"}),
+        quota(f"{unique}-kv", rate=2.5, interval="1m", block_interval="5m", path=f"{unique}-kv"),
+        quota(f"{unique}-glob", rate=100, path=f"{unique}-kv/data/*"),
+    )
+    client = openbao.client()
+    reconcile = Reconcile(repo, client, f"{unique}-state")
+    try:
+        reconcile.converge()
+        assert client.sys.read_quota(f"{unique}-kv")["data"]["path"] == f"{unique}-kv/"
+        assert not reconcile.plan().has_changes, "OpenBao reads back what was planned"
+    finally:
+        for name in (f"{unique}-kv", f"{unique}-glob"):
+            client.sys.delete_quota(name)
+        for mount in (f"{unique}-kv", f"{unique}-state"):
+            client.sys.disable_secrets_engine(mount)
