@@ -133,6 +133,28 @@ def _database(item: Loaded, catalog: Catalog, _: str) -> list[Diagnostic]:
     return found
 
 
+_ROLE_QUOTA_TYPES = frozenset({"approle", "jwt", "kubernetes"})
+
+
+def _rate_limit_quota(item: Loaded, catalog: Catalog, _: str) -> list[Diagnostic]:
+    """A role quota's path must be a declared auth method whose logins name a role."""
+    obj = item.obj
+    if not isinstance(obj, k.RateLimitQuota) or not obj.role:
+        return []
+    mount = obj.path.strip("/").removeprefix("auth/") if obj.path.startswith("auth/") else None
+    if mount is None or mount not in catalog.auth:
+        message = (
+            f"a quota with a role needs path to be a declared auth method "
+            f"(auth/<path> of an approle, jwt or kubernetes AuthMethod), not '{obj.path}'"
+        )
+        return [item.problem(("spec", "path"), message)]
+    actual = catalog.auth[mount]
+    if actual is not None and actual not in _ROLE_QUOTA_TYPES:
+        message = f"auth mount '{mount}' is {actual}: its logins name no role to limit"
+        return [item.problem(("spec", "role"), message)]
+    return []
+
+
 def _auth_role(item: Loaded, catalog: Catalog, policies_dir: str) -> list[Diagnostic]:
     return _auth_mount(item, catalog) + _token_policies(item, catalog, policies_dir)
 
@@ -145,6 +167,7 @@ _CHECKS: Mapping[str, Callable[[Loaded, Catalog, str], list[Diagnostic]]] = {
     "DatabaseConnection": _database,
     "DatabaseRole": _database,
     "DatabaseStaticRole": _database,
+    "RateLimitQuota": _rate_limit_quota,
 }
 
 
