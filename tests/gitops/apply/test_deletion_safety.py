@@ -162,3 +162,18 @@ def test_deleting_a_mount_needs_a_plan_made_with_allow_destroy(
     assert done.exit_code == 0, done.output
     assert f"ok       delete   SecretsEngine/{unique}-kv" in done.output
     assert f"{unique}-kv/" not in vault.sys.list_mounted_secrets_engines()["data"]
+
+
+def test_a_repo_emptied_by_mistake_cannot_prune_the_store(
+    reconcile: Reconcile, vault: hvac.Client, unique: str
+) -> None:
+    reconcile.converge()
+    for rel in ("roles.yaml", "policy.yaml", f"secrets/{unique}-api.yaml"):
+        reconcile.repo.remove(rel)
+    plan = reconcile.plan(prune=True)
+    assert len(plan.deletes) == 3 and plan.refused
+    assert "it deletes 3 of 5 managed object(s), more than 25%" in plan.destroy_reasons()[-1]
+    with pytest.raises(DestroyRefused):
+        reconcile.apply(plan)
+    assert len(reconcile.plan().orphans) == 3  # still there, still managed
+    assert vault.read(f"auth/{unique}-approle/role/{unique}-api") is not None
