@@ -10,6 +10,7 @@ checked by experiment and by the tests:
 - Ints are read as Go's `strconv.ParseInt(s, 0, 64)` reads them after dropping every `_`:
   `0x1F`, `0o17`, `0b101`, `+12`, `1_000`, and `0777` is octal (511), as go-yaml v3 keeps it.
   An int too large for 64 bits becomes a float when it is written like one, else a string.
+  (go-yaml reads 2**63 to 2**64-1, unsigned, as an int; sops itself refuses to encrypt one.)
 - Floats: `1e3`, `.5`, `5.`, `.inf/-.inf/+.inf` (any of `inf/Inf/INF`), `.nan`; a decimal
   with a leading zero that is not octal (`09`) is a float, as go-yaml reads it.
 - `<<` is an ordinary key and timestamps (`2001-12-14`) stay as their text: JSON has no date
@@ -50,6 +51,9 @@ _GO_INT: Final = re.compile(
 )
 _GO_FLOAT: Final = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _DOT_FLOAT: Final = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+# Go's underscoreOK for a number without a base prefix: each `_` between two digits.
+_UNDERSCORES_BETWEEN_DIGITS: Final = re.compile(r"(?:[^_]|(?<=[0-9])_(?=[0-9]))*")
+_INT_MAX: Final = 2**63 - 1
 _INT_MIN: Final = -(2**63)
 _UINT_MAX: Final = 2**64 - 1
 _BASES: Final = {"hex": 16, "oct": 8, "bin": 2, "legacy": 8, "dec": 10}
@@ -63,8 +67,11 @@ def resolve(text: str) -> Scalar:
     if first not in _NUMERIC_START:
         return text
     if first == ".":
-        # go-yaml hands these to ParseFloat as written: no underscores allowed.
-        return _float(text) if _DOT_FLOAT.fullmatch(text) else text
+        # go-yaml hands these to ParseFloat as written, which takes `_` between digits only.
+        if "_" in text and not _UNDERSCORES_BETWEEN_DIGITS.fullmatch(text):
+            return text
+        plain = text.replace("_", "")
+        return _float(plain) if _DOT_FLOAT.fullmatch(plain) else text
     plain = text.replace("_", "")
     number = _int(plain)
     if number is not None:
@@ -107,8 +114,10 @@ def _int(plain: str) -> int | None:
     value = int(found[base_name], _BASES[base_name])
     if plain.startswith("-"):
         value = -value
-    if value < _INT_MIN or value > _UINT_MAX:
-        return None  # ParseInt and ParseUint both fail: go-yaml tries a float next
+    # ParseInt takes a sign and 64 signed bits; ParseUint, tried next, no sign and 64 bits.
+    top = _INT_MAX if plain.startswith(("-", "+")) else _UINT_MAX
+    if value < _INT_MIN or value > top:
+        return None  # both fail: go-yaml tries a float next
     return value
 
 
