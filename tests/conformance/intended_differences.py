@@ -51,7 +51,7 @@ INTENDED: tuple[Intended, ...] = (
         "is briefly down (the offline demo applies a GitHub OIDC mount). OpenBao answers 400.",
     ),
     Intended(
-        "*.body*.options: sealkeep \"null\" != openbao {}",
+        '*.body*.options: sealkeep "null" != openbao {}',
         "A mount enabled without options reads back as options null on Sealkeep; OpenBao says {} "
         "when the request had no options field and null when the CLI enabled it. Clients treat "
         "both as no options.",
@@ -84,5 +84,10 @@ INTENDED: tuple[Intended, ...] = (
     Intended(
         "status/seal-status.body.*_date: only on *",
         "Vault's seal-status has build_date; OpenBao renamed it commit_date.",
+    ),
+    Intended(
+        "status/audit-enable.*",
+        "OpenBao 2.x refuses to enable audit devices through the API (config files only); "
+        "HashiCorp Vault and Sealkeep allow it, and the reconciler's AuditDevice kind uses it.",
     ),
 )

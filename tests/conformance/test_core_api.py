@@ -6,6 +6,7 @@ entries this test made, never by everything they hold.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.conformance.harness import Observation, Target, assert_same, observe, shape_of
@@ -152,9 +153,22 @@ def test_approle(sealkeep: Target, bao: Target, unique: str) -> None:
     assert_same("approle", scenario, sealkeep, bao)
 
 
-def test_status_audit_and_leases(sealkeep: Target, bao: Target) -> None:
+def test_status_audit_and_leases(
+    sealkeep: Target, bao: Target, unique: str, tmp_path: Path
+) -> None:
     def scenario(t: Target) -> dict[str, Observation]:
+        audit_file = str(tmp_path / f"{t.name}-audit.log")
         return {
+            "audit-enable": observe(
+                t.http(
+                    "PUT",
+                    f"sys/audit/{unique}",
+                    {"type": "file", "options": {"file_path": audit_file}},
+                )
+            ),
+            "audit-hash-unknown": observe(
+                t.http("PUT", f"sys/audit-hash/{unique}-none", {"input": "x"})
+            ),
             "health": observe(t.http("GET", "sys/health")),
             "health-head": Observation(t.http("HEAD", "sys/health").status_code),
             "seal-status": observe(t.http("GET", "sys/seal-status")),
@@ -168,6 +182,8 @@ def test_status_audit_and_leases(sealkeep: Target, bao: Target) -> None:
             "lease-revoke-bogus": observe(
                 t.http("PUT", "sys/leases/revoke", {"lease_id": "secret/nope/x"})
             ),
+            # The shared server must not keep auditing into this test's folder.
+            "audit-disable": observe(t.http("DELETE", f"sys/audit/{unique}")),
         }
 
     assert_same("status", scenario, sealkeep, bao)
