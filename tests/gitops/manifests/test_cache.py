@@ -6,8 +6,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import marshal
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -217,6 +220,39 @@ def test_the_cache_keeps_what_a_load_uses_past_its_size_limit(
     # Only what the load used is kept: a.yaml and the new b.yaml.
     keys = {entry_key("yaml", n, (root / n).read_bytes()) for n in ("a.yaml", "b.yaml")}
     assert set(_stored(cache_home)) == keys
+
+
+_LOAD_IN_A_PROCESS = """
+import sys
+from pathlib import Path
+from reconciler.gitops.manifests import load_repo
+result = load_repo(Path(sys.argv[1]))
+print(len(result.desired.objects) if result.desired is not None else -1)
+"""
+
+
+def test_processes_loading_at_once_share_the_cache(
+    write_repo: WriteFiles, cache_home: Path
+) -> None:
+    root = write_repo({f"p{i}.yaml": _policy(f"p{i}") for i in range(30)})
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    loads = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LOAD_IN_A_PROCESS, str(root)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [load.communicate(timeout=120) for load in loads]
+    assert [out for out, _ in outputs] == ["30\n"] * 2, [err[-300:] for _, err in outputs]
+    stored = _stored(cache_home)
+    assert len(stored) == 30
+    before = _files(cache_home)
+    assert len(load_repo(root).desired.objects) == 30  # type: ignore[union-attr]
+    assert _files(cache_home) == before  # every entry found, nothing written
 
 
 def test_identical_files_share_an_entry_and_keep_their_own_paths(
