@@ -18,8 +18,8 @@ from reconciler.gitops.apply.history import Outcome
 
 # Short applies finish before a bar would help; a bar appears from this many changes.
 PROGRESS_FROM = 20
-MARKS = {"applied": "ok", "failed": "FAILED", "not applied": "skipped"}
-COLOURS = {"applied": "green", "failed": "red", "not applied": "yellow"}
+MARKS = {"applied": "ok", "failed": "FAILED", "not applied": "skipped", "server config": "config"}
+COLOURS = {"applied": "green", "failed": "red", "not applied": "yellow", "server config": "cyan"}
 
 
 def outcome_line(outcome: Outcome) -> str:

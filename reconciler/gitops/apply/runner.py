@@ -1,8 +1,11 @@
 """Execute a saved Plan, never recomputing it: lock, stale check, ordered changes, record.
 
-Each change that succeeds is recorded in the inventory; the first that fails stops the run,
-and the rest are reported as not applied. The inventory and the history record are written
-whatever happens, so a rerun (plan again, apply) converges.
+The changes of one dependency level run at once on a bounded pool of connections; outcomes
+are reported in plan order. Each change that succeeds is recorded in the inventory; a change
+that fails skips only the changes that depend on it (reported as not applied, with the
+reason), as Terraform does. An object the server manages in its own config (OpenBao's audit
+devices) is reported as such, with the hint, and does not fail the apply. The inventory and
+the history record are written whatever happens, so a rerun (plan again, apply) converges.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +23,7 @@ from pathlib import Path
 import hvac
 import hvac.exceptions
 
+from reconciler.gitops.apply.dependencies import blocked_by, levels
 from reconciler.gitops.apply.history import ApplyRecord, Outcome, write_record
 from reconciler.gitops.apply.lock import ApplyLock, LockHolder
 from reconciler.gitops.apply.stale import StalePlan, check_stale, planned_states
@@ -34,11 +39,16 @@ from reconciler.gitops.live.inventory import (
 from reconciler.gitops.live.model import Fingerprinter, ObjectState
 from reconciler.gitops.live.reader import read_view
 from reconciler.gitops.live.registry import handler_for
-from reconciler.gitops.live.session import set_correlation_id
+from reconciler.gitops.live.serverconfig import hint, refused_by_config, remember_server_managed
+from reconciler.gitops.live.session import connections, per_thread, set_correlation_id
 from reconciler.gitops.live.statestore import StateStore
 from reconciler.gitops.plan.model import Action, Change, Plan
 from reconciler.gitops.plan.planfile import plan_hash
 from reconciler.vocabulary.errors import SealkeepError
+
+# An object the server refuses to manage through its API by policy (OpenBao's audit devices).
+SERVER_CONFIG = "server config"
+DONE = frozenset({"applied", SERVER_CONFIG})
 
 
 class DestroyRefused(SealkeepError):
@@ -72,8 +82,8 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        """True when every change was applied."""
-        return all(o.status == "applied" for o in self.outcomes)
+        """True when every change was applied (or is the server config's business)."""
+        return all(o.status in DONE for o in self.outcomes)
 
     @property
     def applied(self) -> tuple[Outcome, ...]:
@@ -117,6 +127,25 @@ def _error_text(exc: Exception, plan: Plan, change: Change) -> str:
     return f"{place}{exc.__class__.__name__}: {text}"
 
 
+def _attempt(
+    get_client: Callable[[], hvac.Client],
+    change: Change,
+    state: ObjectState | None,
+    view: StoreView,
+) -> Exception | None:
+    """Make one change on the calling thread's connection; the refusal, if any."""
+    try:
+        _execute(get_client(), change, state_to_write(change, state), view)
+    except (hvac.exceptions.VaultError, ValueError) as exc:
+        return exc
+    return None
+
+
+def _skipped(change: Change, blocker: Change) -> Outcome:
+    reason = f"skipped: depends on {blocker.ref}, which was not applied"
+    return Outcome(change.action.verb, change.ref, "not applied", reason)
+
+
 def _run_changes(
     client: hvac.Client,
     plan: Plan,
@@ -126,40 +155,69 @@ def _run_changes(
     fp: Fingerprinter,
     report: Callable[[Outcome], None],
 ) -> list[Outcome]:
+    """Each dependency level's changes at once (a bounded pool of connections), outcomes
+    reported in plan order; a change depending on one that was not applied is skipped."""
     outcomes: list[Outcome] = []
-
-    def record(outcome: Outcome) -> None:
-        outcomes.append(outcome)
-        report(outcome)
-
+    missing: list[Change] = []
+    get_client = per_thread(client)
     view = read_view(client, _desired_kv(plan))
-    failed = False
-    for change in plan.changes:
-        verb = change.action.verb
-        if failed:
-            record(Outcome(verb, change.ref, "not applied"))
-            continue
-        try:
-            _execute(client, change, state_to_write(change, states.get(change.ref.address)), view)
-        except (hvac.exceptions.VaultError, ValueError) as exc:
-            record(Outcome(verb, change.ref, "failed", _error_text(exc, plan, change)))
-            failed = True
-            continue
-        record(Outcome(verb, change.ref, "applied"))
-        if change.action is Action.DELETE:
-            inventory.remove(str(change.ref))
-        else:
-            state = states.get(change.ref.address)
-            inventory.put(applied_entry(change, state, fp, plan.commit, _now()))
-        if change.ref.tier == 0:
-            view = read_view(client, _desired_kv(plan))
-        lock.refresh()
-    if not failed:
+    with ThreadPoolExecutor(max_workers=connections()) as pool:
+        for level in levels(plan.changes):
+            blockers = {c.ref.address: blocked_by(c, missing) for c in level}
+            running = {
+                c.ref.address: pool.submit(_attempt, get_client, c, states.get(c.ref.address), view)
+                for c in level
+                if blockers[c.ref.address] is None
+            }
+            for change in level:
+                blocker = blockers[change.ref.address]
+                if blocker is not None:
+                    outcome = _skipped(change, blocker)
+                    missing.append(change)
+                else:
+                    error = running[change.ref.address].result()
+                    outcome = _outcome(change, error, plan)
+                    _remember(change, outcome, states, inventory, fp, plan.commit)
+                    if outcome.status == "failed":
+                        missing.append(change)
+                outcomes.append(outcome)
+                report(outcome)
+                lock.refresh()
+            if any(c.ref.tier == 0 for c in level):
+                view = read_view(client, _desired_kv(plan))
+    if not missing:
         for adoption in plan.adopt:
             inventory.put(adopted_entry(adoption, plan.commit, _now()))
         for ref in plan.forget:
             inventory.remove(str(ref))
     return outcomes
+
+
+def _outcome(change: Change, error: Exception | None, plan: Plan) -> Outcome:
+    verb = change.action.verb
+    if error is None:
+        return Outcome(verb, change.ref, "applied")
+    if refused_by_config(error):
+        return Outcome(verb, change.ref, SERVER_CONFIG, hint(change.ref.kind))
+    return Outcome(verb, change.ref, "failed", _error_text(error, plan, change))
+
+
+def _remember(
+    change: Change,
+    outcome: Outcome,
+    states: dict[str, ObjectState],
+    inventory: Inventory,
+    fp: Fingerprinter,
+    commit: str | None,
+) -> None:
+    """Record an applied change in the inventory (a delete leaves it)."""
+    if outcome.status != "applied":
+        return
+    if change.action is Action.DELETE:
+        inventory.remove(str(change.ref))
+    else:
+        state = states.get(change.ref.address)
+        inventory.put(applied_entry(change, state, fp, commit, _now()))
 
 
 def refuse_destroy(plan: Plan) -> None:
@@ -202,7 +260,10 @@ def apply_plan(plan: Plan, client: hvac.Client, options: ApplyOptions) -> ApplyR
             outcomes = _run_changes(client, plan, states, inventory, lock, fp, report)
         finally:
             save_inventory(state, inventory)
-            status = "ok" if all(o.status == "applied" for o in outcomes) else "failed"
+            status = "ok" if all(o.status in DONE for o in outcomes) else "failed"
+            remember_server_managed(
+                state, frozenset(o.ref.kind for o in outcomes if o.status == SERVER_CONFIG)
+            )
             record = ApplyRecord(
                 apply_id=apply_id,
                 actor=holder.owner,

@@ -14,6 +14,7 @@ import hvac
 from reconciler.gitops.live.handlers import StoreView
 from reconciler.gitops.live.model import Fingerprinter, ObjectRef, ObjectState, Sensitive
 from reconciler.gitops.live.reader import read_objects
+from reconciler.gitops.live.unreturned import complete
 from reconciler.gitops.plan.desired import (
     SENSITIVE_KINDS,
     WRITE_ONLY_KINDS,
@@ -60,7 +61,7 @@ def check_stale(
     live = read_objects(client, refs, view)
     problems: list[str] = []
     for change in plan.changes:
-        have = live.get(change.ref.address)
+        have = complete(live.get(change.ref.address), change.desired)
         now = fp.state(have) if have is not None else None
         if now != change.before:
             problems.append(f"{change.ref} ({change.ref.address}) changed in the store")

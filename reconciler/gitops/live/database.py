@@ -32,6 +32,7 @@ from reconciler.gitops.live.payloads import (
     DatabaseStaticRolePayload,
     DatabaseTablePayload,
 )
+from reconciler.gitops.live.unreturned import drop_unreturned
 from reconciler.gitops.manifests import kinds as k
 
 PASSWORD = "password"
@@ -137,7 +138,8 @@ class DatabaseConnectionHandler:
             "password_policy": data.get("password_policy"),
             "root_rotation_statements": data.get("root_credentials_rotate_statements"),
         }
-        return ObjectState(ref, project(raw, CONNECTION_TABLE))
+        fields = drop_unreturned(self.kind, raw, project(raw, CONNECTION_TABLE))
+        return ObjectState(ref, fields)
 
     def write(self, client: hvac.Client, state: ObjectState, exists: bool, view: StoreView) -> None:
         """Write every managed field, and the password only when `state` holds one.

@@ -167,9 +167,17 @@ class AuthMethodHandler:
             body = {"type": f["type"], "description": f["description"], "config": ttls}
             client.write_data(f"sys/auth/{path}", data=body)
         config = f["config"]
-        if isinstance(config, Mapping):
-            body = {a: plain(b) for a, b in config.items() if b not in ("", ())}
+        if not isinstance(config, Mapping):
+            return
+        body = {a: plain(b) for a, b in config.items() if b not in ("", ())}
+        try:
             client.write_data(f"auth/{path}/config", data=body)
+        except Exception:
+            # Creation is all or nothing: a method enabled here whose config the server
+            # refused is disabled again, so the next plan creates it, never adopts it.
+            if not exists:
+                client.delete(state.ref.address)
+            raise
 
     def delete(self, client: hvac.Client, ref: ObjectRef, view: StoreView) -> None:
         """Disable the method (its roles go with it)."""

@@ -23,13 +23,12 @@ from reconciler.gitops.live.policies import BUILTIN_POLICIES
 from reconciler.gitops.live.quotas import QUOTAS
 from reconciler.gitops.live.registry import handler_for
 from reconciler.gitops.live.secrets import secret_address
-from reconciler.gitops.live.session import per_thread
+from reconciler.gitops.live.session import connections, per_thread
 
 SYSTEM_MOUNTS = frozenset({"sys", "cubbyhole", "identity"})
 SYSTEM_AUTH = frozenset({"token"})
 ROLE_KINDS = {"approle": "AppRole", "jwt": "JWTRole", "kubernetes": "KubernetesRole"}
 PROGRESS_THRESHOLD = 500
-WORKERS = 4
 
 
 def _entries(data: Mapping[str, Any] | None) -> dict[str, ListedEntry]:
@@ -62,7 +61,8 @@ def _progress(total: int, label: str, show: bool) -> Iterator[Callable[[int], No
 def read_objects(
     client: hvac.Client, refs: Sequence[ObjectRef], view: StoreView, progress: bool = False
 ) -> LiveState:
-    """Read each ref once (in parallel); absent objects are left out of the result."""
+    """Read each ref once, on a bounded pool of connections (`SEALKEEP_CONNECTIONS`, default
+    8), in the order given; absent objects are left out of the result."""
     get_client = per_thread(client)
 
     def one(ref: ObjectRef) -> ObjectState | None:
@@ -71,7 +71,7 @@ def read_objects(
     found: dict[str, ObjectState] = {}
     with (
         _progress(len(refs), "Reading live state", progress) as advance,
-        ThreadPoolExecutor(max_workers=WORKERS) as pool,
+        ThreadPoolExecutor(max_workers=connections()) as pool,
     ):
         for state in pool.map(one, refs):
             advance(1)

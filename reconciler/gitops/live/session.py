@@ -6,12 +6,28 @@ store's audit log ties each request to the apply that made it.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import hvac
 
+from reconciler.vocabulary.errors import SealkeepError
+
 CORRELATION_HEADER = "X-Sealkeep-Correlation-Id"
+CONNECTIONS_ENV = "SEALKEEP_CONNECTIONS"
+DEFAULT_CONNECTIONS = 8
+
+
+def connections(environ: Mapping[str, str] | None = None) -> int:
+    """How many connections a run reads and applies with at once: `SEALKEEP_CONNECTIONS`
+    (1 is sequential), default 8; an unusable value is a user error naming the variable."""
+    raw = (os.environ if environ is None else environ).get(CONNECTIONS_ENV, "")
+    if not raw.strip():
+        return DEFAULT_CONNECTIONS
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SealkeepError(f"{CONNECTIONS_ENV}={raw!r}: expected a whole number of at least 1")
+    return int(raw)
 
 
 def set_correlation_id(client: hvac.Client, run_id: str) -> None:

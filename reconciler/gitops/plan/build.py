@@ -23,6 +23,7 @@ from reconciler.gitops.live.inventory import Inventory, last_applied_commit, loa
 from reconciler.gitops.live.model import Fingerprinter, LiveState, ObjectRef
 from reconciler.gitops.live.reader import ListScope, list_live, read_objects, read_view
 from reconciler.gitops.live.registry import is_managed_kind
+from reconciler.gitops.live.serverconfig import load_server_managed
 from reconciler.gitops.live.statestore import DEFAULT_STATE_MOUNT, StateStore
 from reconciler.gitops.manifests import (
     AuthMethod,
@@ -54,6 +55,7 @@ from reconciler.gitops.plan.scope import (
     scoped_refs,
     unchanged_files,
 )
+from reconciler.gitops.plan.servermanaged import set_aside
 from reconciler.vocabulary.errors import SealkeepError
 
 MOUNT_KINDS = frozenset({"SecretsEngine", "AuthMethod"})
@@ -232,13 +234,15 @@ def compute_plan(
     found = diff(
         desired.states, live, managed, fp, listed=listed, sources=desired.sources, prune=ctx.prune
     )
+    server_managed = load_server_managed(StateStore(client, ctx.state_mount))
+    planned, read_only = set_aside(found.changes, server_managed)
     source = plan_source(ctx.root, ctx.ref)
     plan = Plan(
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         target=target,
         state_mount=ctx.state_mount,
         root=str(ctx.root),
-        changes=found.changes,
+        changes=planned,
         adopt=found.adopt,
         forget=found.forget,
         unmanaged=found.unmanaged,
@@ -249,7 +253,7 @@ def compute_plan(
         ephemeral_fingerprints=fp.ephemeral,
         source=source,
         files_changed=None if ctx.base is None else files_changed(ctx.root, ctx.base, _head(ctx)),
-        notes=() if scope.note is None else (scope.note,),
+        notes=(*read_only, *(() if scope.note is None else (scope.note,))),
         destroy=DestroyGuard(
             allowed=ctx.allow_destroy,
             managed=len(inventory),

@@ -15,6 +15,7 @@ from reconciler.gitops.live.inventory import Inventory, InventoryEntry
 from reconciler.gitops.live.model import Fingerprinter, LiveState, ObjectRef, ObjectState
 from reconciler.gitops.live.reader import unmanaged
 from reconciler.gitops.live.registry import handler_for
+from reconciler.gitops.live.unreturned import complete
 from reconciler.gitops.plan.connections import connection_change, recreated
 from reconciler.gitops.plan.desired import WRITE_ONLY_KINDS
 from reconciler.gitops.plan.fields import field_changes, key_changes, policy_notes
@@ -145,7 +146,7 @@ def _desired_changes(
     for want in sorted(desired.values(), key=lambda s: _sort_key(s.ref)):
         entry = inventory.get(str(want.ref))
         managed = entry is not None and entry.ref.address == want.ref.address
-        have = live.get(want.ref.address)
+        have = complete(live.get(want.ref.address), want.fields)
         change = _change_for(want, have, fp, entry, sources.get(want.ref.address))
         if change is not None:
             changes.append(change)

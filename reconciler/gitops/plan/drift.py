@@ -14,6 +14,7 @@ from reconciler.gitops.live.inventory import InventoryEntry, load_inventory
 from reconciler.gitops.live.model import Fields, Fingerprinter, ObjectRef, ObjectState
 from reconciler.gitops.live.reader import read_objects, read_view
 from reconciler.gitops.live.statestore import StateStore
+from reconciler.gitops.live.unreturned import complete
 from reconciler.gitops.manifests import load_config
 from reconciler.gitops.plan.build import PlanContext, open_target
 from reconciler.gitops.plan.fields import field_changes
@@ -107,7 +108,7 @@ def detect_drift(client: hvac.Client, state_mount: str, progress: bool = False) 
     live = read_objects(client, [e.ref for e in entries], view, progress=progress)
     drifted = []
     for entry in entries:
-        have = live.get(entry.ref.address)
+        have = complete(live.get(entry.ref.address), entry.fields)
         if have is None:
             drifted.append(Drifted(entry.ref, "deleted", entry.fingerprint, None))
             continue
