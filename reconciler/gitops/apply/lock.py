@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Literal, TypedDict, cast
 
 import hvac.exceptions
 
@@ -40,7 +39,28 @@ class LockHolder:
     pid: int = os.getpid()
 
 
-def describe(record: Mapping[str, Any]) -> str:
+class LockRecord(TypedDict, total=False):
+    """The lock entry as stored in KV (times in epoch seconds): while `held`, who holds it
+    and until when; once `free`, who released it and when.
+
+    Not total: the two states have different fields, and an entry written by an older
+    version, or the stand-in for a holder that could not be read back, may lack any, so
+    every reader checks.
+    """
+
+    state: Literal["held", "free"]
+    owner: str
+    host: str
+    pid: int
+    apply_id: str
+    commit: str | None
+    acquired_at: float
+    expires_at: float
+    released_by: str
+    at: float
+
+
+def describe(record: LockRecord) -> str:
     """`alice@host (pid 12, apply 1a2b, commit abc, expires in 842s)`."""
     left = int(float(record.get("expires_at") or 0) - time.time())
     commit = f", commit {str(record['commit'])[:12]}" if record.get("commit") else ""
@@ -63,7 +83,7 @@ class ApplyLock:
         self.version: int | None = None
         self.refreshed = 0.0
 
-    def _record(self) -> dict[str, Any]:
+    def _record(self) -> LockRecord:
         now = time.time()
         return {
             "state": "held",
@@ -76,11 +96,11 @@ class ApplyLock:
             "expires_at": now + self.ttl,
         }
 
-    def _try_once(self) -> Mapping[str, Any] | None:
+    def _try_once(self) -> LockRecord | None:
         """Take the lock if free; otherwise return the holder's record."""
         found = self.state.read(LOCK_PATH)
         if found is not None:
-            record = found[0]
+            record = cast(LockRecord, found[0])
             live = record.get("state") == "held"
             if live and float(record.get("expires_at") or 0) > time.time():
                 return record
@@ -89,7 +109,7 @@ class ApplyLock:
             self.version = self.state.write(LOCK_PATH, self._record(), cas=cas)
         except hvac.exceptions.InvalidRequest:
             again = self.state.read(LOCK_PATH)
-            return again[0] if again else {"owner": "unknown"}
+            return cast(LockRecord, again[0]) if again else {"owner": "unknown"}
         self.refreshed = time.monotonic()
         return None
 
@@ -120,7 +140,11 @@ class ApplyLock:
         if self.version is None:
             return
         try:
-            free = {"state": "free", "released_by": self.holder.owner, "at": time.time()}
+            free: LockRecord = {
+                "state": "free",
+                "released_by": self.holder.owner,
+                "at": time.time(),
+            }
             self.state.write(LOCK_PATH, free, cas=self.version)
         except hvac.exceptions.InvalidRequest:
             pass
