@@ -1,4 +1,5 @@
-"""The GitOps story end to end, on a real Git repo and a real server of its own.
+"""The GitOps story end to end, on a real Git repo and a real server of its own: Sealkeep's,
+a stock OpenBao and an OpenBao with the audit device declared in its config (tests/e2e/conftest).
 
 The example repo is committed; plan and apply; an app logs in with AppRole and reads only
 its own team's secrets; a branch changes a policy and a secret, and `plan --ref --base`
@@ -14,7 +15,6 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -27,7 +27,7 @@ from click.testing import CliRunner, Result
 from reconciler.gitops.mergedriver import install
 from reconciler.gitops.sops import decrypt_file
 from reconciler.gitops.sops.manifest import set_value
-from tests.support.servers import ServerProcess, start_dev_server
+from tests.support.targets import Target
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 PAYMENTS_SECRET = "teams/payments/secrets/staging.sops.yaml"
@@ -39,14 +39,6 @@ COMMANDS = (
     ("reconciler.cli.drift", "drift"),
     ("reconciler.cli.reconcile", "reconcile"),
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A dev server of its own: the example uses fixed mounts (secret/, approle/, ...)."""
-    started = start_dev_server(tmp_path_factory.mktemp("story-server"))
-    yield started
-    started.stop()
 
 
 class Story:
@@ -95,15 +87,15 @@ def _local_copy(top: Path, audit_log: Path) -> None:
 
 
 @pytest.fixture
-def story(tmp_path: Path, server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> Story:
-    """The example committed on main, the env pointing at the server and the demo key."""
+def story(tmp_path: Path, target: Target, monkeypatch: pytest.MonkeyPatch) -> Story:
+    """The example committed on main, the env pointing at the target and the demo key."""
     top = tmp_path / "platform"
-    _local_copy(top, tmp_path / "audit.log")
+    _local_copy(top, target.audit_log)
     repo = git.Repo.init(top, initial_branch="main")
     command = f"{sys.executable} -m reconciler.cli.mergedriver %O %A %B %P"
     install(top, command=command)
-    monkeypatch.setenv("VAULT_ADDR", server.url)
-    monkeypatch.setenv("VAULT_TOKEN", server.root_token)
+    monkeypatch.setenv("VAULT_ADDR", target.url)
+    monkeypatch.setenv("VAULT_TOKEN", target.root_token)
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(EXAMPLE / "demo-age-key.txt"))
     monkeypatch.chdir(top)
     found = Story(top)
@@ -118,6 +110,16 @@ def _app_login(vault: hvac.Client, url: str, role: str) -> hvac.Client:
     app = hvac.Client(url=url)
     app.auth.approle.login(role_id=role_id, secret_id=secret_id)
     return app
+
+
+def _by_hand(target: Target, path: str, **values: str) -> None:
+    """Write a KV secret outside Git: with the real `bao` CLI on OpenBao, hvac on Sealkeep."""
+    if target.is_openbao:
+        target.bao("kv", "put", "-mount=secret", path, *(f"{k}={v}" for k, v in values.items()))
+        return
+    target.client().secrets.kv.v2.create_or_update_secret(
+        path=path, mount_point="secret", secret=values
+    )
 
 
 def _read(client: hvac.Client, path: str) -> dict[str, object]:
@@ -135,8 +137,8 @@ def _changes(raw: dict[str, object]) -> list[tuple[str, str]]:
     return [(c["action"], f"{c['kind']}/{c['name']}") for c in raw["changes"]]  # type: ignore[attr-defined]
 
 
-def test_the_gitops_story(story: Story, server: ServerProcess, tmp_path: Path) -> None:
-    vault = server.client()
+def test_the_gitops_story(story: Story, target: Target, tmp_path: Path) -> None:
+    vault = target.client()
     assert "OK:" in story.ok("validate").output
 
     # Plan and apply the whole repo; kinds this reconciler does not manage are listed.
@@ -149,7 +151,7 @@ def test_the_gitops_story(story: Story, server: ServerProcess, tmp_path: Path) -
     assert "No changes." in story.ok("plan").output
 
     # An app logs in with AppRole and reads only its own team's secrets.
-    app = _app_login(vault, server.url, "payments-staging")
+    app = _app_login(vault, target.url, "payments-staging")
     assert set(_read(app, "payments/staging/app")) == {"stripe_api_key", "webhook_signing_secret"}
     for other in ("search/staging/app", "payments/prod/app"):
         with pytest.raises(hvac.exceptions.Forbidden):
@@ -187,10 +189,8 @@ def test_the_gitops_story(story: Story, server: ServerProcess, tmp_path: Path) -
     assert "Apply complete: 2 change(s) applied" in merged
     assert _read(vault, "payments/staging/app")["stripe_api_key"] == "sk_test_rotated_DEMO"
 
-    # A hand-made change: drift reports it, reconcile corrects it.
-    vault.secrets.kv.v2.create_or_update_secret(
-        path="payments/staging/app", mount_point="secret", secret={"stripe_api_key": "by-hand"}
-    )
+    # A hand-made change (with the `bao` CLI on OpenBao): drift reports it, reconcile corrects it.
+    _by_hand(target, "payments/staging/app", stripe_api_key="by-hand")
     drift = story.ok("drift", code=2).output
     assert "Secret/payments-staging" in drift and "by-hand" not in drift
     corrected = story.run(
