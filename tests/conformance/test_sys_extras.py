@@ -11,6 +11,13 @@ def test_remount_errors_and_status(sealkeep: Target, bao: Target, unique: str) -
     def scenario(t: Target) -> dict[str, Observation]:
         t.http("POST", f"sys/mounts/{unique}-a", {"type": "kv", "options": {"version": "1"}})
         t.http("POST", f"sys/auth/{unique}-ap", {"type": "approle"})
+        t.http("POST", f"auth/{unique}-ap/role/r", {"token_policies": "default"})
+        role_id = t.http("GET", f"auth/{unique}-ap/role/r/role-id").json()["data"]["role_id"]
+        secret_id = t.http("POST", f"auth/{unique}-ap/role/r/secret-id").json()["data"]["secret_id"]
+        login = t.http(
+            "POST", f"auth/{unique}-ap/login", {"role_id": role_id, "secret_id": secret_id}
+        )
+        token = login.json()["auth"]["client_token"]
         moved = t.http("POST", "sys/remount", {"from": f"{unique}-a", "to": f"{unique}-b"})
         status = t.http("GET", f"sys/remount/status/{moved.json()['data']['migration_id']}")
         info = status.json()["data"]["migration_info"]
@@ -30,6 +37,9 @@ def test_remount_errors_and_status(sealkeep: Target, bao: Target, unique: str) -
                     "POST", "sys/remount", {"from": f"auth/{unique}-ap", "to": f"auth/{unique}-aq"}
                 )
             ),
+            # As OpenBao: the method's roles move with it, its tokens are revoked.
+            "role-after-auth-move": observe(t.http("GET", f"auth/{unique}-aq/role/r/role-id")),
+            "token-after-auth-move": observe(t.http("GET", "auth/token/lookup-self", token=token)),
         }
 
     assert_same("remount", scenario, sealkeep, bao)
