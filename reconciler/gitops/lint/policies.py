@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 from reconciler.gitops.lint.context import LintContext
 from reconciler.gitops.lint.model import Finding
-from reconciler.gitops.manifests import AppRole, JWTRole, KubernetesRole, Policy, Span
+from reconciler.gitops.manifests import (
+    AppRole,
+    AwsAuthRole,
+    JWTRole,
+    KubernetesRole,
+    Policy,
+    Span,
+)
 from reconciler.gitops.manifests.hcl import HclProblem, embedded_span
 
 # kv-v2 puts an API word after the mount: secret/data/*, secret/metadata/* cover the mount.
@@ -110,7 +117,7 @@ def check_sudo(ctx: LintContext) -> Iterator[Finding]:
 def check_shared_policies(ctx: LintContext) -> Iterator[Finding]:
     """SK003: a policy attached to more roles than the threshold."""
     users: dict[str, list[str]] = {}
-    for cls in (AppRole, JWTRole, KubernetesRole):
+    for cls in (AppRole, JWTRole, KubernetesRole, AwsAuthRole):
         for role in ctx.of_kind(cls):
             for name in role.token.policies:
                 users.setdefault(name, []).append(f"{role.kind}/{role.name}")

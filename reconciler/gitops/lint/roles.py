@@ -6,9 +6,15 @@ from collections.abc import Iterator
 
 from reconciler.gitops.lint.context import LintContext
 from reconciler.gitops.lint.model import Finding
-from reconciler.gitops.manifests import AppRole, DatabaseRole, JWTRole, KubernetesRole
+from reconciler.gitops.manifests import (
+    AppRole,
+    AwsAuthRole,
+    DatabaseRole,
+    JWTRole,
+    KubernetesRole,
+)
 
-AuthRole = AppRole | JWTRole | KubernetesRole
+AuthRole = AppRole | JWTRole | KubernetesRole | AwsAuthRole
 
 
 def human_duration(seconds: int) -> str:
@@ -27,6 +33,7 @@ def _auth_roles(ctx: LintContext) -> Iterator[AuthRole]:
     yield from ctx.of_kind(AppRole)
     yield from ctx.of_kind(JWTRole)
     yield from ctx.of_kind(KubernetesRole)
+    yield from ctx.of_kind(AwsAuthRole)
 
 
 def _token_ttl_problem(role: AuthRole, limit: int) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ TIER_BY_KIND: Mapping[str, int] = {
     "AppRole": 2,
     "JWTRole": 2,
     "KubernetesRole": 2,
+    "AwsAuthRole": 2,
     "DatabaseConnection": 2,
     "Secret": 3,
     "DatabaseRole": 3,

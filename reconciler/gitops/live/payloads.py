@@ -76,7 +76,15 @@ class DatabaseStaticRolePayload(TypedDict):
     rotation_statements: tuple[str, ...]
 
 
-RolePayload = AppRolePayload | JWTRolePayload | KubernetesRolePayload
+class AwsAuthRolePayload(TokenPayload):
+    """An aws (iam) role's fields."""
+
+    auth_type: str
+    bound_iam_principal_arn: tuple[str, ...]
+    resolve_aws_unique_ids: bool | None
+
+
+RolePayload = AppRolePayload | JWTRolePayload | KubernetesRolePayload | AwsAuthRolePayload
 """An auth role's fields."""
 
 DatabaseTablePayload = DatabaseRolePayload | DatabaseStaticRolePayload

@@ -27,7 +27,12 @@ from reconciler.gitops.live.session import connections, per_thread
 
 SYSTEM_MOUNTS = frozenset({"sys", "cubbyhole", "identity"})
 SYSTEM_AUTH = frozenset({"token"})
-ROLE_KINDS = {"approle": "AppRole", "jwt": "JWTRole", "kubernetes": "KubernetesRole"}
+ROLE_KINDS = {
+    "approle": "AppRole",
+    "jwt": "JWTRole",
+    "kubernetes": "KubernetesRole",
+    "aws": "AwsAuthRole",
+}
 PROGRESS_THRESHOLD = 500
 
 

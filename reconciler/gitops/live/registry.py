@@ -17,7 +17,12 @@ from reconciler.gitops.live.mounts import (
 )
 from reconciler.gitops.live.policies import PolicyHandler
 from reconciler.gitops.live.quotas import RateLimitQuotaHandler
-from reconciler.gitops.live.roles import AppRoleHandler, JWTRoleHandler, KubernetesRoleHandler
+from reconciler.gitops.live.roles import (
+    AppRoleHandler,
+    AwsAuthRoleHandler,
+    JWTRoleHandler,
+    KubernetesRoleHandler,
+)
 from reconciler.gitops.live.secrets import SecretHandler
 
 HANDLERS: Mapping[str, Handler] = {
@@ -31,6 +36,7 @@ HANDLERS: Mapping[str, Handler] = {
         AppRoleHandler(),
         JWTRoleHandler(),
         KubernetesRoleHandler(),
+        AwsAuthRoleHandler(),
         SecretHandler(),
         DatabaseConnectionHandler(),
         DatabaseRoleHandler(),

@@ -1,4 +1,4 @@
-"""Auth roles (AppRole, JWT, Kubernetes) at `auth/<mount>/role/<name>`.
+"""Auth roles (AppRole, JWT, Kubernetes, AWS) at `auth/<mount>/role/<name>`.
 
 Each kind declares its managed fields once (default and normaliser); the desired payload and
 the live read are both projected through that table, and apply writes every field, so
@@ -30,6 +30,7 @@ from reconciler.gitops.live.normalise import (
 )
 from reconciler.gitops.live.payloads import (
     AppRolePayload,
+    AwsAuthRolePayload,
     JWTRolePayload,
     KubernetesRolePayload,
     RolePayload,
@@ -57,6 +58,12 @@ KUBERNETES_ROLE_TABLE: FieldTable = {
     "bound_service_account_names": ((), as_strs),
     "bound_service_account_namespaces": ((), as_strs),
     "audience": ("", as_str),
+    **TOKEN_TABLE,
+}
+AWS_ROLE_TABLE: FieldTable = {
+    "auth_type": ("iam", as_str),
+    "bound_iam_principal_arn": ((), as_strs),
+    "resolve_aws_unique_ids": (True, as_bool),
     **TOKEN_TABLE,
 }
 
@@ -92,6 +99,16 @@ def _kubernetes_role(obj: k.Manifest) -> KubernetesRolePayload:
         "bound_service_account_names": role.bound_service_account_names,
         "bound_service_account_namespaces": role.bound_service_account_namespaces,
         "audience": role.audience,
+        **token_payload(role.token),
+    }
+
+
+def _aws_role(obj: k.Manifest) -> AwsAuthRolePayload:
+    role = cast(k.AwsAuthRole, obj)
+    return {
+        "auth_type": role.auth_type,
+        "bound_iam_principal_arn": role.bound_iam_principal_arn,
+        "resolve_aws_unique_ids": role.resolve_aws_unique_ids,
         **token_payload(role.token),
     }
 
@@ -162,3 +179,14 @@ class KubernetesRoleHandler(_RoleHandler):
     def payload(self, obj: k.Manifest) -> KubernetesRolePayload:
         """The kubernetes role request fields."""
         return _kubernetes_role(obj)
+
+
+class AwsAuthRoleHandler(_RoleHandler):
+    """An aws auth role (iam login type)."""
+
+    kind: ClassVar[str] = "AwsAuthRole"
+    table: ClassVar[FieldTable] = AWS_ROLE_TABLE
+
+    def payload(self, obj: k.Manifest) -> AwsAuthRolePayload:
+        """The aws role request fields."""
+        return _aws_role(obj)

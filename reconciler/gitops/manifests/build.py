@@ -185,6 +185,16 @@ def _kubernetes_role(meta: k.Metadata, spec: Fields) -> k.KubernetesRole:
     )
 
 
+def _aws_auth_role(meta: k.Metadata, spec: Fields) -> k.AwsAuthRole:
+    return k.AwsAuthRole(
+        metadata=meta,
+        mount=_mount(spec, "aws"),
+        bound_iam_principal_arn=_strs(spec, "bound_iam_principal_arn"),
+        resolve_aws_unique_ids=_bool(spec, "resolve_aws_unique_ids"),
+        token=token_settings(spec),
+    )
+
+
 def _secret(meta: k.Metadata, spec: Fields) -> k.Secret:
     return k.Secret(
         metadata=meta, mount=_mount(spec, ""), path=str(spec["path"]), data=_map(spec, "data")
@@ -270,6 +280,7 @@ _BUILDERS: Mapping[str, Callable[[k.Metadata, Fields], k.Manifest]] = {
     "AppRole": _approle,
     "JWTRole": _jwt_role,
     "KubernetesRole": _kubernetes_role,
+    "AwsAuthRole": _aws_auth_role,
     "Secret": _secret,
     "AuditDevice": _audit_device,
     "DatabaseConnection": _database_connection,

@@ -126,7 +126,7 @@ class AuthMethod(Manifest):
 
     kind: ClassVar[str] = "AuthMethod"
     path: str
-    type: Literal["approle", "jwt", "kubernetes", "userpass", "token"]
+    type: Literal["approle", "jwt", "kubernetes", "userpass", "token", "aws"]
     description: str = ""
     default_lease_ttl: int | None = None
     max_lease_ttl: int | None = None
@@ -194,6 +194,19 @@ class KubernetesRole(Manifest):
     bound_service_account_names: tuple[str, ...]
     bound_service_account_namespaces: tuple[str, ...]
     audience: str | None = None
+    token: TokenSettings = field(default_factory=TokenSettings)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwsAuthRole(Manifest):
+    """An `iam` role on the aws auth mount `mount`: the IAM principals (ARNs, `*` globs)
+    that may log in, and the token they get."""
+
+    kind: ClassVar[str] = "AwsAuthRole"
+    mount: str = "aws"
+    auth_type: Literal["iam"] = "iam"
+    bound_iam_principal_arn: tuple[str, ...]
+    resolve_aws_unique_ids: bool | None = None
     token: TokenSettings = field(default_factory=TokenSettings)
 
 
@@ -283,10 +296,12 @@ class RateLimitQuota(Manifest):
     role: str = ""
 
 
-AUTH_ROLE_KINDS: tuple[type[AppRole | JWTRole | KubernetesRole], ...] = (
+AuthRole = AppRole | JWTRole | KubernetesRole | AwsAuthRole
+AUTH_ROLE_KINDS: tuple[type[AuthRole], ...] = (
     AppRole,
     JWTRole,
     KubernetesRole,
+    AwsAuthRole,
 )
 ALL_KINDS: tuple[type[Manifest], ...] = (
     SecretsEngine,
@@ -296,6 +311,7 @@ ALL_KINDS: tuple[type[Manifest], ...] = (
     AppRole,
     JWTRole,
     KubernetesRole,
+    AwsAuthRole,
     Secret,
     DatabaseConnection,
     DatabaseRole,

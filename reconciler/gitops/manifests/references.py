@@ -63,7 +63,7 @@ class Catalog:
 
 
 def _token_policies(item: Loaded, catalog: Catalog, policies_dir: str) -> list[Diagnostic]:
-    if not isinstance(item.obj, k.AppRole | k.JWTRole | k.KubernetesRole):
+    if not isinstance(item.obj, k.AuthRole):
         return []
     found = []
     for index, policy in enumerate(item.obj.token.policies):
@@ -77,11 +77,16 @@ def _token_policies(item: Loaded, catalog: Catalog, policies_dir: str) -> list[D
     return found
 
 
-_AUTH_TYPE = {"AppRole": "approle", "JWTRole": "jwt", "KubernetesRole": "kubernetes"}
+_AUTH_TYPE = {
+    "AppRole": "approle",
+    "JWTRole": "jwt",
+    "KubernetesRole": "kubernetes",
+    "AwsAuthRole": "aws",
+}
 
 
 def _auth_mount(item: Loaded, catalog: Catalog) -> list[Diagnostic]:
-    if not isinstance(item.obj, k.AppRole | k.JWTRole | k.KubernetesRole):
+    if not isinstance(item.obj, k.AuthRole):
         return []
     wanted, mount = _AUTH_TYPE[item.obj.kind], item.obj.mount
     if mount not in catalog.auth:
@@ -133,7 +138,7 @@ def _database(item: Loaded, catalog: Catalog, _: str) -> list[Diagnostic]:
     return found
 
 
-_ROLE_QUOTA_TYPES = frozenset({"approle", "jwt", "kubernetes"})
+_ROLE_QUOTA_TYPES = frozenset({"approle", "jwt", "kubernetes", "aws"})
 
 
 def _rate_limit_quota(item: Loaded, catalog: Catalog, _: str) -> list[Diagnostic]:
@@ -145,7 +150,7 @@ def _rate_limit_quota(item: Loaded, catalog: Catalog, _: str) -> list[Diagnostic
     if mount is None or mount not in catalog.auth:
         message = (
             f"a quota with a role needs path to be a declared auth method "
-            f"(auth/<path> of an approle, jwt or kubernetes AuthMethod), not '{obj.path}'"
+            f"(auth/<path> of an approle, jwt, kubernetes or aws AuthMethod), not '{obj.path}'"
         )
         return [item.problem(("spec", "path"), message)]
     actual = catalog.auth[mount]
@@ -163,6 +168,7 @@ _CHECKS: Mapping[str, Callable[[Loaded, Catalog, str], list[Diagnostic]]] = {
     "AppRole": _auth_role,
     "JWTRole": _auth_role,
     "KubernetesRole": _auth_role,
+    "AwsAuthRole": _auth_role,
     "Secret": _secret,
     "DatabaseConnection": _database,
     "DatabaseRole": _database,

@@ -75,6 +75,11 @@ def _kubernetes_role(obj: k.KubernetesRole) -> Found:
     yield from _token(obj.token)
 
 
+def _aws_auth_role(obj: k.AwsAuthRole) -> Found:
+    # The schema already checks the ARNs' shape; the token rules are left.
+    yield from _token(obj.token)
+
+
 def _mount(obj: k.SecretsEngine | k.AuthMethod) -> Found:
     names = ("default_lease_ttl", "max_lease_ttl")
     message = _ordered(obj.default_lease_ttl, obj.max_lease_ttl, names)
@@ -101,6 +106,7 @@ _RULES: Mapping[str, Callable[[k.Manifest], Found]] = {
     "AppRole": _approle,  # type: ignore[dict-item]
     "JWTRole": _jwt_role,  # type: ignore[dict-item]
     "KubernetesRole": _kubernetes_role,  # type: ignore[dict-item]
+    "AwsAuthRole": _aws_auth_role,  # type: ignore[dict-item]
     "SecretsEngine": _mount,  # type: ignore[dict-item]
     "AuthMethod": _mount,  # type: ignore[dict-item]
     "DatabaseRole": _database_role,  # type: ignore[dict-item]

@@ -163,7 +163,7 @@ def _scope(result: LoadResult, state_mount: str, inventory: Inventory) -> ListSc
     unmanaged content is seen, reported, and keeps the mount from being deleted)."""
     assert result.desired is not None
     auth = {m.path for m in result.desired.of_kind(AuthMethod)}
-    for kind in (k.AppRole, k.JWTRole, k.KubernetesRole):
+    for kind in k.AUTH_ROLE_KINDS:
         auth |= {r.mount for r in result.desired.of_kind(kind)}
     auth |= {e.ref.name for e in inventory if e.ref.kind == "AuthMethod"}
     engines = result.desired.of_kind(k.SecretsEngine)

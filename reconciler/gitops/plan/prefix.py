@@ -19,6 +19,7 @@ _MOUNTED = (
     k.AppRole,
     k.JWTRole,
     k.KubernetesRole,
+    k.AwsAuthRole,
     k.Secret,
     k.DatabaseConnection,
     k.DatabaseRole,
@@ -34,7 +35,7 @@ class _Prefixer:
         engines = {e.path.strip("/") for e in desired.of_kind(k.SecretsEngine)}
         methods = {m.path.strip("/") for m in desired.of_kind(k.AuthMethod)}
         for obj in desired:
-            if isinstance(obj, k.AppRole | k.JWTRole | k.KubernetesRole):
+            if isinstance(obj, k.AuthRole):
                 methods.add(obj.mount.strip("/"))
             elif isinstance(obj, _MOUNTED):
                 engines.add(obj.mount.strip("/"))

@@ -8,6 +8,7 @@ from reconciler.gitops.manifests import (
     AppRole,
     AuditDevice,
     AuthMethod,
+    AwsAuthRole,
     DatabaseConnection,
     DatabaseStaticRole,
     JwtAuthConfig,
@@ -68,6 +69,10 @@ def test_full_repo_auth_configs_and_roles() -> None:
     worker = desired.get("KubernetesRole", "payments-worker")
     assert isinstance(worker, KubernetesRole)
     assert worker.mount == "kubernetes" and worker.token.ttl == 3600
+    batch = desired.get("AwsAuthRole", "payments-batch")
+    assert isinstance(batch, AwsAuthRole)
+    assert batch.mount == "aws" and batch.token.ttl == 1800
+    assert batch.bound_iam_principal_arn[1] == "arn:aws:iam::123456789012:role/payments-jobs-*"
 
 
 def test_full_repo_secrets_stay_encrypted() -> None:
