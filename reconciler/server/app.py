@@ -45,7 +45,8 @@ FILE_BODY_PATHS = frozenset(
 MAX_FILE_BODY = 2 * 1024**3
 _ENCODED_SLASH = re.compile(rb"%2f|%5c|%2e%2e", re.IGNORECASE)
 # Requests are served on threads so a slow one (a login hashing a password) never holds up
-# the event loop; the core bounds its own lock and worker waits (503 past the limit).
+# the event loop; the core bounds its own lock and worker waits (503 past the limit). Reads
+# that no slow work serves are answered inline: the hand-off would cost them more.
 REQUEST_THREADS = 64
 
 
@@ -105,7 +106,10 @@ class VaultAPI:
         req: Request | None = None
         try:
             req = await self._build(http)
-            resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
+            if self.core.is_quick(req):  # a KV read: a thread hand-off would cost more
+                resp = self.core.handle(req)
+            else:
+                resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
             answer = _render(req, resp, head)
             answer.headers.update(req.response_headers)  # X-Ratelimit-* when quotas say so
             return answer

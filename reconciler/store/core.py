@@ -391,6 +391,15 @@ class Core:
         """Seal once the current request has been answered and audited (sys/seal)."""
         self._seal_after_request = True
 
+    def is_quick(self, req: Request) -> bool:
+        """True for a read or list that no slow work serves (hashing, a database, a remote
+        call): the HTTP layer may answer it without a thread hand-off."""
+        if req.operation not in (Operation.READ, Operation.LIST):
+            return False
+        runtime = self.runtime
+        mount = runtime.mounts.match(req.path) if runtime is not None else None
+        return mount is None or not mount.backend.may_block(req.path[len(mount.route_prefix) :])
+
     def take_snapshot(self) -> bytes:
         """A snapshot file of all storage as of now (still encrypted; writers go on)."""
         cluster = self.seal.cluster()

@@ -316,6 +316,13 @@ class Backend(ABC):
         role = req.data.get("role") if rel_path == "login" else None
         return role if isinstance(role, str) and role else None
 
+    def may_block(self, rel_path: str) -> bool:
+        """True when serving `rel_path` may run slow work (see `PathSpec.slow`)."""
+        if self.slow_work:
+            return True
+        matched = self.match(rel_path)
+        return bool(matched and matched[0].slow)
+
     def is_sudo(self, rel_path: str) -> bool:
         """True for root-protected paths (the caller needs `sudo` as well)."""
         matched = self.match(rel_path)
