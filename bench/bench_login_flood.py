@@ -1,6 +1,7 @@
 """An authorised KV read's latency alone, and while clients flood wrong userpass passwords.
 
-One `sealkeep server` on a SQLite file. One client reads a KV v2 secret with a non-root token
+One `sealkeep server` on a SQLite file, user lock-out disabled on the userpass mount so every
+wrong password is hashed. One client reads a KV v2 secret with a non-root token
 (ACL checked) `--reads` times, first alone, then while `--flooders` threads send wrong
 passwords to `auth/userpass/login/<user>` with no token (each an argon2id verification).
 Reported: read p50/p99 alone and under flood, logins answered during the flood, and the
