@@ -15,24 +15,29 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import git
 import hvac
 import hvac.exceptions
+import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from psycopg import sql
 
 from reconciler.gitops.mergedriver import install
 from reconciler.gitops.sops import decrypt_file
 from reconciler.gitops.sops.manifest import set_value
+from tests.support.databases import unavailable
 from tests.support.targets import Target
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 PAYMENTS_SECRET = "teams/payments/secrets/staging.sops.yaml"
 PAYMENTS_POLICIES = "teams/payments/policies.yaml"
 COMMANDS = (
+    ("reconciler.cli.history", "history"),
     ("reconciler.cli.validate", "validate"),
     ("reconciler.cli.plan", "plan"),
     ("reconciler.cli.apply", "apply"),
@@ -220,3 +225,140 @@ def test_two_branches_editing_one_secret_merge_through_the_driver(story: Story) 
     raw = _plan_json(story, "--ref", "rotate-stripe", "--base", "main")
     files = raw["files_changed"]["files"]  # type: ignore[index]
     assert [(f["path"], f["status"]) for f in files] == [(PAYMENTS_SECRET, "modified")]
+
+
+MARIADB_AND_STATIC = """\
+apiVersion: sealkeep.io/v1
+kind: DatabaseConnection
+metadata:
+  name: platform-my
+  owner: team-platform
+spec:
+  mount: database
+  plugin_name: mysql-database-plugin
+  connection_url: "{{{{username}}}}:{{{{password}}}}@tcp(127.0.0.1:3306)/"
+  username: root
+  allowed_roles: [reports-app]
+---
+apiVersion: sealkeep.io/v1
+kind: DatabaseRole
+metadata:
+  name: reports-app
+  owner: team-platform
+spec:
+  mount: database
+  db_name: platform-my
+  creation_statements:
+    - CREATE USER '{{{{name}}}}'@'%' IDENTIFIED BY '{{{{password}}}}';
+  revocation_statements:
+    - DROP USER IF EXISTS '{{{{name}}}}'@'%';
+  default_ttl: 5m
+  max_ttl: 1h
+---
+apiVersion: sealkeep.io/v1
+kind: DatabaseStaticRole
+metadata:
+  name: pg-reporter
+  owner: team-platform
+spec:
+  mount: database
+  db_name: platform-pg
+  username: {pg_user}
+  rotation_period: 24h
+"""
+
+
+@pytest.fixture
+def pg_user(unique: str) -> Iterator[str]:
+    """A PostgreSQL login for a static role, dropped at the end."""
+    name = f"sk_story_{unique}"
+    try:
+        admin = psycopg.connect(
+            host="127.0.0.1", user="postgres", dbname="test", autocommit=True, connect_timeout=5
+        )
+    except psycopg.Error as exc:
+        unavailable("PostgreSQL at 127.0.0.1:5432", exc)
+    with admin:
+        admin.execute(sql.SQL("CREATE ROLE {0} LOGIN").format(sql.Identifier(name)))
+        yield name
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {0}").format(sql.Identifier(name)))
+
+
+def _as_ci(story: Story, target: Target, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """`plan --detailed-exitcode` with a token holding only the example's `sealkeep-plan`."""
+    token = target.client().auth.token.create(policies=["sealkeep-plan"], ttl="10m")
+    monkeypatch.setenv("VAULT_TOKEN", token["auth"]["client_token"])
+    try:
+        return story.run("plan", "--detailed-exitcode")
+    finally:
+        monkeypatch.setenv("VAULT_TOKEN", target.root_token)
+
+
+def _database_logins(vault: hvac.Client) -> None:
+    """Dynamic logins on PostgreSQL and MariaDB work (then are revoked); the static role's
+    password was rotated by the server."""
+    for role in ("payments-app", "reports-app"):
+        creds = vault.read(f"database/creds/{role}")
+        assert creds["data"]["username"]
+        vault.sys.revoke_lease(creds["lease_id"])
+    static = vault.read("database/static-creds/pg-reporter")["data"]
+    assert static["password"] and static["username"].startswith("sk_story_")
+
+
+def test_operations_on_every_target(
+    story: Story,
+    target: Target,
+    tmp_path: Path,
+    pg_user: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vault = target.client()
+    (story.root / "platform" / "mariadb.yaml").write_text(
+        MARIADB_AND_STATIC.format(pg_user=pg_user), encoding="utf-8"
+    )
+    story.edit(
+        "platform/database.yaml",
+        "allowed_roles: [payments-app, search-app, identity-app]",
+        "allowed_roles: [payments-app, search-app, identity-app, pg-reporter]",
+    )
+    story.commit("databases: MariaDB and a static PostgreSQL login")
+
+    # Apply; a second plan right after is empty (the server-defaulted fields, the root
+    # password and the config-managed audit device included), also for the CI identity.
+    applied = story.ok("apply", "--auto-approve").output
+    assert "Apply complete" in applied
+    if target.name == "openbao":
+        assert "managed in server config" in applied
+    second = story.ok("plan", "--detailed-exitcode").output
+    assert "No changes." in second
+    ci = _as_ci(story, target, monkeypatch)
+    assert ci.exit_code == 0, ci.output
+    _database_logins(vault)
+
+    # Hand edits (the bao CLI on OpenBao) are drift; apply puts Git's state back.
+    if target.is_openbao:
+        target.bao("write", "auth/approle/role/payments-staging", "token_ttl=5m")
+    else:
+        vault.write("auth/approle/role/payments-staging", token_ttl="5m")
+    _by_hand(target, "search/prod/app", indexer_token="by-hand")
+    drift = story.ok("drift", code=2).output
+    assert "AppRole/payments-staging" in drift and "Secret/search-prod" in drift
+    assert "by-hand" not in drift
+    story.ok("apply", "--auto-approve")
+    assert "No drift" in story.ok("drift").output
+
+    # A saved plan is applied as saved; prune deletes what Git no longer declares.
+    (story.root / "policies" / "auditor.hcl").unlink()
+    story.commit("auditor: retired")
+    saved = tmp_path / "prune.plan.json"
+    planned = story.ok("plan", "--prune", "--out", str(saved), "--detailed-exitcode", code=2)
+    assert "- Policy/auditor" in planned.output
+    story.ok("apply", str(saved))
+    assert "auditor" not in vault.sys.list_acl_policies()["data"]["keys"]
+    story.ok("plan", "--prune", "--detailed-exitcode")
+
+    # History names every apply, newest first, with its changes.
+    history = json.loads(story.ok("history", "--format", "json", "--changes").output)
+    applies = history["applies"]
+    assert len(applies) == 3 and all(a["status"] == "ok" for a in applies)
+    assert any(c["name"] == "auditor" for c in applies[0]["changes"])

@@ -6,11 +6,13 @@ is an `ObjectState` in the same normalised shape as the desired side.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypedDict
 
 import hvac
+import hvac.exceptions
 
 from reconciler.gitops.live.model import Fields, ObjectRef, ObjectState
 from reconciler.gitops.manifests.kinds import Manifest
@@ -122,3 +124,23 @@ def list_keys(client: hvac.Client, path: str) -> list[str]:
     if not response:
         return []
     return [str(k) for k in (response.get("data") or {}).get("keys") or []]
+
+
+KV_UPGRADING = "Upgrading from non-versioned to versioned data"
+KV_READY_TIMEOUT = 30.0
+
+
+def await_kv_ready(client: hvac.Client, mount: str, timeout: float = KV_READY_TIMEOUT) -> None:
+    """Wait until a KV v2 mount just created answers: Vault and OpenBao refuse its requests
+    ("Upgrading from non-versioned to versioned data") for a moment after the mount."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.read(f"{mount}/config")
+            return
+        except hvac.exceptions.VaultError as exc:
+            if KV_UPGRADING not in str(exc):
+                return  # it answers (this token may not read its config: no matter)
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)

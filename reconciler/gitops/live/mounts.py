@@ -7,7 +7,13 @@ from typing import Any, ClassVar, cast
 
 import hvac
 
-from reconciler.gitops.live.handlers import ListedEntry, StoreView, kv_version_of, read_data
+from reconciler.gitops.live.handlers import (
+    ListedEntry,
+    StoreView,
+    await_kv_ready,
+    kv_version_of,
+    read_data,
+)
 from reconciler.gitops.live.model import Fields, FieldValue, ObjectRef, ObjectState
 from reconciler.gitops.live.normalise import FieldTable, as_bool, as_str, as_strs, plain, project
 from reconciler.gitops.manifests import kinds as k
@@ -101,6 +107,8 @@ class SecretsEngineHandler:
             return
         body = {"type": f["type"], "description": f["description"], "config": ttls}
         client.write_data(path, data={**body, "options": options})
+        if f["kv_version"] == 2:
+            await_kv_ready(client, path.removeprefix("sys/mounts/"))
 
     def delete(self, client: hvac.Client, ref: ObjectRef, view: StoreView) -> None:
         """Unmount (its data goes with it)."""

@@ -15,7 +15,7 @@ from typing import Any
 import hvac
 import hvac.exceptions
 
-from reconciler.gitops.live.handlers import read_data
+from reconciler.gitops.live.handlers import await_kv_ready, read_data
 from reconciler.gitops.live.model import Fingerprinter
 
 DEFAULT_STATE_MOUNT = "sealkeep-state"
@@ -39,6 +39,7 @@ class StateStore:
         if not self.exists():
             body = {"type": "kv", "options": {"version": "2"}, "description": "sealkeep state"}
             self.client.write_data(f"sys/mounts/{self.mount}", data=body)
+            await_kv_ready(self.client, self.mount)
 
     def read(self, path: str) -> tuple[Mapping[str, Any], int] | None:
         """(data, version) of the current version at `path`, or None."""
