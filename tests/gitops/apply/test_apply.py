@@ -1,5 +1,5 @@
-"""Apply against the real dev server: stale plans, ownership, prune, partial failure, drift,
-history and import."""
+"""Apply against the real dev server: stale plans, ownership, prune, a failure that skips only
+its dependants, drift, history and import."""
 
 from __future__ import annotations
 
@@ -63,34 +63,46 @@ def _jwt_method(unique: str, config: dict[str, object]) -> dict[str, object]:
     return manifest("AuthMethod", f"{unique}-ci", spec)
 
 
-def test_partial_failure_stops_records_and_a_rerun_converges(
+def test_a_failure_skips_only_what_depends_on_it_and_a_rerun_converges(
     reconcile: Reconcile, vault: hvac.Client, unique: str, ec_public_pem: str
 ) -> None:
     # A public key that is not PEM: the server refuses the config when it is written.
     not_pem = "-----BEGIN PUBLIC KEY-----\nnot-a-key\n-----END PUBLIC KEY-----\n"
     broken = {"jwt_validation_pubkeys": [not_pem], "bound_issuer": "ci"}
+    role = {"mount": f"{unique}-jwt", "role_type": "jwt", "user_claim": "sub",
+            "bound_audiences": ["ci"], "token_policies": [f"{unique}-api"]}  # fmt: skip
     reconcile.repo.write("jwt.yaml", _jwt_method(unique, broken))
+    reconcile.repo.write("jwt-role.yaml", manifest("JWTRole", f"{unique}-deploy", role))
     result = reconcile.apply(reconcile.plan())
     assert not result.ok
     statuses = [(str(o.ref), o.status) for o in result.outcomes]
     assert statuses == [
         (f"AuthMethod/{unique}-approle", "applied"),
         (f"AuthMethod/{unique}-ci", "failed"),
-        (f"SecretsEngine/{unique}-kv", "not applied"),
-        (f"Policy/{unique}-api", "not applied"),
-        (f"AppRole/{unique}-api", "not applied"),
-        (f"Secret/{unique}-api", "not applied"),
+        (f"SecretsEngine/{unique}-kv", "applied"),
+        (f"Policy/{unique}-api", "applied"),
+        (f"AppRole/{unique}-api", "applied"),
+        (f"JWTRole/{unique}-deploy", "not applied"),
+        (f"Secret/{unique}-api", "applied"),
     ]
     assert "error parsing public key" in (result.outcomes[1].error or "")
+    assert result.outcomes[5].error == (
+        f"skipped: depends on AuthMethod/{unique}-ci, which was not applied"
+    )
+    # Creation is atomic: the method whose config was refused is not left enabled.
+    assert f"{unique}-jwt/" not in vault.sys.list_auth_methods()["data"]
     state = StateStore(vault, reconcile.state_mount)
     (record,) = read_history(state)
     assert record.status == "failed"
     assert [(str(o.ref), o.status) for o in record.outcomes] == statuses
-    assert [str(e.ref) for e in load_inventory(state)] == [f"AuthMethod/{unique}-approle"]
+    assert f"AuthMethod/{unique}-ci" not in [str(e.ref) for e in load_inventory(state)]
     fixed = {"jwt_validation_pubkeys": [ec_public_pem], "bound_issuer": "ci"}
     reconcile.repo.write("jwt.yaml", _jwt_method(unique, fixed))
     rerun = reconcile.plan()
-    assert [c.action for c in rerun.changes][:1] == [Action.UPDATE]
+    assert [(c.action, str(c.ref)) for c in rerun.changes] == [
+        (Action.CREATE, f"AuthMethod/{unique}-ci"),
+        (Action.CREATE, f"JWTRole/{unique}-deploy"),
+    ]
     assert reconcile.apply(rerun).ok
     assert not reconcile.plan().has_changes
 
