@@ -22,9 +22,9 @@ def token_file() -> Path:
 
 
 def address_and_source(address: str | None) -> tuple[str, str]:
-    """The server URL and where it came from: `option`, `VAULT_ADDR` or `default`."""
+    """The server URL and where it came from: `-address`, `VAULT_ADDR` or `default`."""
     if address:
-        url, source = address, "option"
+        url, source = address, "-address"
     elif os.environ.get("VAULT_ADDR"):
         url, source = os.environ["VAULT_ADDR"], "VAULT_ADDR"
     else:
@@ -77,20 +77,35 @@ def _verify() -> bool | str:
     return True
 
 
-def connect(address: str | None = None, token: str | None = None) -> hvac.Client:
+def connect(
+    address: str | None = None,
+    token: str | None = None,
+    *,
+    address_source: str | None = None,
+    token_source: str | None = None,
+) -> hvac.Client:
     """An hvac client for `address` / `token`, falling back to the vault CLI's environment.
 
     TLS: VAULT_CACERT names a CA bundle; VAULT_SKIP_VERIFY=true turns verification off.
     Every failed request raises a `reconciler.client.errors.ClientError` that names the
-    method, the API path and the address, with a hint.
+    method, the API path and the address, with a hint; `address_source` and `token_source`
+    say where a given address or token came from (e.g. `sealkeep.yaml target prod`), for it.
     """
-    url, address_source = address_and_source(address)
-    value, token_source = token_and_source(token)
+    url, where_address = address_and_source(address)
+    value, where_token = token_and_source(token)
     client = hvac.Client(url=url, token=value, verify=_verify(), adapter=TranslatingAdapter)
     adapter = client.adapter
     assert isinstance(adapter, TranslatingAdapter)
-    adapter.address_source, adapter.token_source = address_source, token_source
+    adapter.address_source = address_source if address and address_source else where_address
+    adapter.token_source = token_source if token and token_source else where_token
     return client
+
+
+def note_token_source(client: hvac.Client, source: str) -> None:
+    """Say where `client`'s current token came from (after a login), for the hints of errors."""
+    adapter = client.adapter
+    if isinstance(adapter, TranslatingAdapter):
+        adapter.token_source = source
 
 
 def save_token(token: str, ttl_seconds: int = 0) -> Path:

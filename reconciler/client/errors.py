@@ -198,7 +198,6 @@ class ServerUnreachable(ClientError, requests.exceptions.ConnectionError):
     """Nobody answered at the address (or TLS failed); names it and where it came from."""
 
 
-
 def unreachable(
     exc: requests.exceptions.RequestException, address: str, source: str
 ) -> ClientError:
@@ -225,7 +224,7 @@ def unreachable(
 def translate(
     exc: BaseException,
     address: str,
-    source: str = "option",
+    source: str = "-address",
     probe: Callable[[], TokenState] | None = None,
 ) -> ClientError | None:
     """The client error for an hvac or requests exception; None for anything else."""

@@ -21,7 +21,7 @@ class TranslatingAdapter(hvac.adapters.JSONAdapter):
     """hvac's JSON adapter whose errors say where they happened and what to do."""
 
     # Set by `connect`: where the address and the token came from, for the hints.
-    address_source: str = "option"
+    address_source: str = "-address"
     token_source: str = ""
 
     def request(self, *args: Any, **kwargs: Any) -> Any:

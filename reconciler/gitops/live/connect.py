@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import hvac
 
-from reconciler.client.connection import connect
+from reconciler.client.connection import connect, note_token_source
 from reconciler.gitops.manifests import Target
 from reconciler.vocabulary.errors import SealkeepError
 
@@ -25,7 +25,13 @@ def _env(environ: Mapping[str, str], name: str | None, what: str) -> str:
 def connect_target(target: Target, environ: Mapping[str, str]) -> hvac.Client:
     """A logged-in client for `target`; VAULT_TOKEN, when set, is used as is."""
     token = environ.get("VAULT_TOKEN")
-    client = connect(target.address, token)
+    from_env = environ.get("VAULT_ADDR") == target.address
+    client = connect(
+        target.address,
+        token,
+        address_source="VAULT_ADDR" if from_env else f"sealkeep.yaml target {target.name!r}",
+        token_source="VAULT_TOKEN",
+    )
     auth = target.auth
     if token or auth.method == "token":
         return client
@@ -33,7 +39,9 @@ def connect_target(target: Target, environ: Mapping[str, str]) -> hvac.Client:
         role_id = _env(environ, auth.role_id_env, f"target {target.name}: AppRole role_id")
         secret_id = _env(environ, auth.secret_id_env, f"target {target.name}: AppRole secret_id")
         client.auth.approle.login(role_id, secret_id, mount_point=auth.mount or "approle")
+        note_token_source(client, f"the AppRole login of target {target.name!r}")
         return client
     jwt = _env(environ, auth.jwt_env, f"target {target.name}: JWT")
     client.auth.jwt.jwt_login(auth.role or "", jwt, path=auth.mount or "jwt")
+    note_token_source(client, f"the JWT login of target {target.name!r}")
     return client
