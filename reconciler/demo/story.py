@@ -13,6 +13,7 @@ from pathlib import Path
 
 import hvac
 
+from reconciler.demo.deliver import run_app
 from reconciler.demo.embedded import EmbeddedStore
 from reconciler.gitops.apply.runner import ApplyOptions, apply_plan
 from reconciler.gitops.manifests import DesiredState, LoadResult, load_repo
@@ -215,5 +216,7 @@ def run_story(repo: Path, store: EmbeddedStore, team: str, say: Say) -> None:
     if cast.database_role is not None:
         say("== 3b. It gets a short-lived PostgreSQL login of its own")
         database_login(store, app, cast.database_role, say)
+        say(f"== 3c. The app deployed with `sealkeep run` (apps/{team}-api in the repo)")
+        run_app(repo, store, team, cast.role, say)
     say(f"== 4. The audit log ({cast.audit_file}) recorded both")
     audit_entries(store, cast, accessor, say)

@@ -38,6 +38,10 @@ def test_demo_reconciles_logs_in_reads_is_refused_and_audited(tmp_path: Path) ->
         "read secret/payments/staging/app: ok, keys stripe_api_key, webhook_signing_secret" in out
     )
     assert "read secret/identity/staging/app: refused (permission denied)" in out
+    # 3c: apps/payments-api runs under `sealkeep run` with a PostgreSQL login of its own,
+    # revoked when it exits.
+    assert "payments-api: connected to PostgreSQL as v-approle-payments-" in out
+    assert "the app exited with 0; database leases left: 0" in out
     audit_lines = [line for line in out.splitlines() if " from 127.0.0.1: " in line]
     assert any(
         "secret/data/payments/staging/app" in line and line.endswith(": ok") for line in audit_lines

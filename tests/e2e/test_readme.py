@@ -28,6 +28,7 @@ README = REPO_ROOT / "README.md"
 README_ADDR = "http://127.0.0.1:8200"
 APPROLE = "Let an application in (AppRole), and see it audited"
 GITOPS = "From clone to a reviewed, applied pull request"
+DELIVER = "Deliver secrets to an application"
 SKIP = re.compile(r"<!--\s*test:\s*skip\b.*-->")
 FENCE = re.compile(r"^```(\S*)\s*$")
 # The commands the README itself says exit non-zero, and the code each must exit with
@@ -186,7 +187,7 @@ def test_the_flow_sections_run_every_block_and_skips_are_explained() -> None:
 
 def test_the_readme_runs_as_written(readme_server: ServerProcess, tmp_path: Path) -> None:
     sections = runnable(readme_blocks(README.read_text(encoding="utf-8")))
-    assert list(sections)[-2:] == [APPROLE, GITOPS]
+    assert [s for s in sections if s in (APPROLE, DELIVER, GITOPS)] == [APPROLE, DELIVER, GITOPS]
     env = new_user_env(tmp_path / "new-user")
     work = tmp_path / "work"
     work.mkdir()
@@ -198,6 +199,8 @@ def test_the_readme_runs_as_written(readme_server: ServerProcess, tmp_path: Path
 
     # Outputs are checked through names, never shown: `kv get` printed a secret value.
     approle, gitops = runs[APPROLE].stdout, runs[GITOPS].stdout
+    delivered = "the app has its key (10 characters)" in runs[DELIVER].stdout
+    assert delivered, "`sealkeep run` did not give the command its secret"
     refused = "permission denied" in runs[APPROLE].stderr
     assert refused, "the second `kv get` was not refused"
     audited = re.search(r"error: permission denied\s+secret/data/search/db", approle)

@@ -38,6 +38,10 @@ from reconciler.client.results import as_json
 Report = Callable[[str], None]
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 WAIT_STEP = 0.2
+# run's own credentials: the command gets its secrets, never the identity that fetched them.
+CREDENTIAL_VARIABLES = frozenset(
+    {"VAULT_TOKEN", "BAO_TOKEN", "SEALKEEP_ROLE_ID", "SEALKEEP_SECRET_ID", "SEALKEEP_JWT"}
+)
 
 
 class RunFailed(ClientError):
@@ -83,7 +87,8 @@ class Supervisor:
 
     def spawn(self) -> None:
         """Start the command with the secrets added to this process's environment."""
-        env = {**os.environ, **self.fetched.env(self.options.refs)}
+        inherited = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+        env = {**inherited, **self.fetched.env(self.options.refs)}
         try:
             self.child = subprocess.Popen(self.options.command, env=env)
         except OSError as exc:
@@ -128,9 +133,10 @@ class Supervisor:
                 changed = self.tick(time.monotonic())
                 if changed:
                     self.restart(changed)
-            except ClientError as exc:
+            except (ClientError, hvac.exceptions.VaultError) as exc:
                 self.stop_child(signal.SIGTERM)
-                raise RunFailed(f"{exc}; the command was stopped", hint=exc.hint) from None
+                hint = exc.hint if isinstance(exc, ClientError) else None
+                raise RunFailed(f"{exc}; the command was stopped", hint=hint) from None
 
     def tick(self, now: float) -> list[Source]:
         """Renew what is due; the sources to read again (changed, or leases ending)."""
