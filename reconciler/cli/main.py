@@ -78,6 +78,9 @@ COMMANDS: dict[str, Entry] = {
         "reconciler.cli.history", "history", "Show who applied what, when and from which commit."
     ),
     "import": Entry("reconciler.cli.importcmd", "import_", "Adopt live objects that Git declares."),
+    "export": Entry(
+        "reconciler.cli.export", "export", "Write the manifests that describe a live server."
+    ),
     "lint": Entry(
         "reconciler.cli.lint", "lint", "Check the repo for the anti-patterns of secrets-as-code."
     ),
