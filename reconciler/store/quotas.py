@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.store.errors import StoreError
 from reconciler.store.logical import Request
@@ -111,14 +111,15 @@ class QuotaConfig:
             "rate_limit_exempt_paths": sorted(self.rate_limit_exempt_paths),
         }
 
+    def __post_init__(self) -> None:
+        # Looked up on every request while a quota exists: a set and a tuple, not a scan.
+        entries = self.rate_limit_exempt_paths
+        self._exact = frozenset(e.rstrip("/") for e in entries if not e.endswith("*"))
+        self._prefixes = tuple(e[:-1] for e in entries if e.endswith("*"))
+
     def exempt(self, path: str) -> bool:
         """True for a path no quota applies to (exact, or a prefix entry ending in `*`)."""
-        for entry in self.rate_limit_exempt_paths:
-            if entry.endswith("*") and path.startswith(entry[:-1]):
-                return True
-            if path.rstrip("/") == entry.rstrip("/"):
-                return True
-        return False
+        return path.rstrip("/") in self._exact or path.startswith(self._prefixes)
 
 
 def _number(rate: float) -> float | int:
@@ -144,8 +145,8 @@ class _Limiter:
         self.tokens = max(1, math.floor(rule.rate + 0.5))
         self.buckets: dict[str, _Bucket] = {}
 
-    def take(self, client: str, now: float) -> tuple[bool, dict[str, str]]:
-        """Spend one token; returns whether allowed and the headers Vault would send."""
+    def take(self, client: str, now: float) -> _Verdict:
+        """Spend one of `client`'s tokens, if it has one left and is not blocked."""
         rule = self.rule
         bucket = self.buckets.get(client)
         if bucket is None:
@@ -153,25 +154,42 @@ class _Limiter:
                 self.buckets.pop(next(iter(self.buckets)))
             bucket = self.buckets[client] = _Bucket(start=now, available=self.tokens)
         if bucket.blocked_until > now:
-            return False, {"Retry-After": str(int(bucket.blocked_until - now))}
+            return _Verdict(False, 0, 0, int(bucket.blocked_until - now), blocked=True)
         tick = int((now - bucket.start) // rule.interval)
         if tick > bucket.tick:
             bucket.tick, bucket.available = tick, self.tokens
-        reset = str(int(bucket.start + (tick + 1) * rule.interval - now))
-        allowed = bucket.available > 0
-        if allowed:
+        reset = int(bucket.start + (tick + 1) * rule.interval - now)
+        if bucket.available > 0:
             bucket.available -= 1
+            return _Verdict(True, bucket.available, reset, 0)
+        retry_after = reset
+        if rule.block_interval > 0:
+            bucket.blocked_until = now + rule.block_interval
+            retry_after = rule.block_interval
+        return _Verdict(False, 0, reset, retry_after)
+
+    def headers(self, verdict: _Verdict) -> dict[str, str]:
+        """The headers Vault sends with a verdict (when the quota config enables them)."""
+        if verdict.blocked:
+            return {"Retry-After": str(verdict.retry_after)}
         headers = {
             "X-Ratelimit-Limit": str(self.tokens),
-            "X-Ratelimit-Remaining": str(bucket.available),
-            "X-Ratelimit-Reset": reset,
+            "X-Ratelimit-Remaining": str(verdict.remaining),
+            "X-Ratelimit-Reset": str(verdict.reset),
         }
-        if not allowed:
-            headers["Retry-After"] = reset
-            if rule.block_interval > 0:
-                bucket.blocked_until = now + rule.block_interval
-                headers["Retry-After"] = str(rule.block_interval)
-        return allowed, headers
+        if not verdict.allowed:
+            headers["Retry-After"] = str(verdict.retry_after)
+        return headers
+
+
+class _Verdict(NamedTuple):
+    """One request's outcome against its bucket (seconds as whole numbers)."""
+
+    allowed: bool
+    remaining: int
+    reset: int
+    retry_after: int
+    blocked: bool = False
 
 
 class _RuleIndex:
@@ -306,10 +324,11 @@ class QuotaManager:
         if limiter is None:
             return {}
         with self._lock:
-            allowed, headers = limiter.take(req.remote_addr, time.monotonic())
-        if not self.config.enable_rate_limit_response_headers:
-            headers = {}
-        if not allowed:
+            verdict = limiter.take(req.remote_addr, time.monotonic())
+        headers: dict[str, str] = {}
+        if self.config.enable_rate_limit_response_headers:
+            headers = limiter.headers(verdict)
+        if not verdict.allowed:
             error = RateLimited(req.path, headers)
             if self.config.enable_rate_limit_audit_logging and self.audit is not None:
                 self.audit(req, str(error))
