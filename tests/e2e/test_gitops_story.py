@@ -37,6 +37,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 PAYMENTS_SECRET = "teams/payments/secrets/staging.sops.yaml"
 PAYMENTS_POLICIES = "teams/payments/policies.yaml"
 COMMANDS = (
+    ("reconciler.cli.export", "export"),
     ("reconciler.cli.history", "history"),
     ("reconciler.cli.validate", "validate"),
     ("reconciler.cli.plan", "plan"),
@@ -362,3 +363,27 @@ def test_operations_on_every_target(
     applies = history["applies"]
     assert len(applies) == 3 and all(a["status"] == "ok" for a in applies)
     assert any(c["name"] == "auditor" for c in applies[0]["changes"])
+
+    # Export the server into a new repo: a plan of it right after changes nothing.
+    _export_then_plan(story, target, tmp_path / "exported")
+
+
+def _export_then_plan(story: Story, target: Target, into: Path) -> None:
+    """`export --secrets` (values encrypted for the repo's recipients), then plan it."""
+    into.mkdir()
+    shutil.copy(story.root / ".sops.yaml", into / ".sops.yaml")
+    exported = story.ok("export", "--to", str(into), "--secrets").output
+    assert "placeholder  DatabaseConnection/platform-pg: root password" in exported
+    value = _read(target.client(), "payments/staging/app")["stripe_api_key"]
+    texts = [f.read_text(encoding="utf-8") for f in into.rglob("*") if f.is_file()]
+    assert not any(str(value) in text for text in texts)
+    assert (into / "policies" / "payments-app-staging.hcl").exists()
+    repo = git.Repo.init(into, initial_branch="main")
+    repo.git.add(A=True)
+    repo.index.commit("exported")
+    planned = CliRunner().invoke(
+        story.cli, ["plan", "--format", "json", str(into)], catch_exceptions=False
+    )
+    assert planned.exit_code == 0, planned.output
+    raw = json.loads(planned.output)
+    assert raw["changes"] == [], _changes(raw)
