@@ -9,6 +9,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -226,3 +229,41 @@ def test_sealkeep_login_signs_with_the_callers_aws_credentials(
     refused = run(args, env)
     assert refused.code == 1
     assert "X-Vault-AWS-IAM-Server-ID" in refused.stderr
+
+
+def test_sealkeep_run_logs_in_with_aws_and_gives_the_command_its_secret(
+    vault: hvac.Client, dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    arn, key, secret = sts.new_user(f"{unique}-app")
+    vault.sys.create_or_update_policy(
+        unique, f'path "{unique}kv/app" {{ capabilities = ["read"] }}'
+    )
+    vault.write(f"auth/{aws_mount}/role/app", bound_iam_principal_arn=arn, token_policies=unique)
+    vault.sys.enable_secrets_engine("kv", path=f"{unique}kv", options={"version": "1"})
+    vault.write(f"{unique}kv/app", greeting="hello-from-kv1")
+    env = {
+        **os.environ,
+        "VAULT_ADDR": dev_server.url,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }
+    args = ["--auth=aws", f"--auth-path={aws_mount}", "--role=app"]
+    args += [f"--secret=GREETING={unique}kv/app#greeting"]
+    # The AWS credentials stay: they are the machine's, and the app may call AWS with them.
+    child = 'test "$GREETING" = hello-from-kv1 || exit 9'
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler.cli.main", "run", *args, "--", "sh", "-c", child],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        vault.sys.disable_secrets_engine(f"{unique}kv")
+    assert done.returncode == 0, done.stderr
+    assert "revoked the token" in done.stderr
+    assert secret not in done.stderr
