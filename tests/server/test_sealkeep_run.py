@@ -211,3 +211,38 @@ def test_a_missing_field_is_refused_before_the_child_starts(
     assert run.process.wait(timeout=60) == 1
     assert f"PASSWORD: {kv}/app has no field 'password'" in run.log()
     assert not run.record.exists()
+
+
+HUP_CHILD = """
+import os, signal, sys, time
+def stop(signum, frame):
+    with open(sys.argv[1], "a") as out:
+        out.write("stopped-by-" + signal.Signals(signum).name + "\\n")
+    sys.exit(0)
+signal.signal(signal.SIGHUP, stop)
+with open(sys.argv[1], "a") as out:
+    out.write(os.environ["GREETING"] + "\\n")
+while True:
+    time.sleep(0.2)
+"""
+
+
+def test_env_file_and_restart_signal(
+    vault: hvac.Client, dev_server: ServerProcess, kv: str, tmp_path: Path
+) -> None:
+    vault.secrets.kv.v2.create_or_update_secret("app", {"greeting": "hello-1"}, mount_point=kv)
+    (tmp_path / "child.py").write_text(HUP_CHILD)
+    refs = tmp_path / "refs.yaml"
+    refs.write_text(f"GREETING: {kv}/app#greeting\n")
+    args = [f"--env-file={refs}", "--poll-interval=1s", "--restart-signal=HUP"]
+    run = start_run(tmp_path, dev_server, args, [], VAULT_TOKEN=dev_server.root_token)
+    try:
+        wait_until(lambda: run.lines() == [["hello-1"]], timeout=60)
+        vault.secrets.kv.v2.create_or_update_secret("app", {"greeting": "hello-2"}, mount_point=kv)
+        wait_until(lambda: run.lines()[-1:] == [["hello-2"]], timeout=60)
+        assert run.lines() == [["hello-1"], ["stopped-by-SIGHUP"], ["hello-2"]]
+    finally:
+        run.process.send_signal(signal.SIGHUP)  # passed on: the child stops, run ends
+        code = run.process.wait(timeout=60)
+    assert code == 0, run.log()
+    assert run.lines()[-1] == ["stopped-by-SIGHUP"]
