@@ -210,6 +210,9 @@ def load_roundtrip(text: str, where: str) -> CommentedMap:
         ) from None
     except RuamelError:
         raise SopsError(f"{where}: invalid YAML") from None
+    except ValueError:
+        # `!!int abc`: the rule set's message names the tag only, never the value.
+        raise SopsError(f"{where}: invalid YAML: a value tagged as a number is not one") from None
     doc = _single(docs, where)
     if not isinstance(doc, CommentedMap):
         raise SopsError(f"{where}: the document must be a mapping at the top level")

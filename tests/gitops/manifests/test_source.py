@@ -63,3 +63,11 @@ def test_json_path_and_diagnostic_format() -> None:
         Span("x.yaml", 3, 5), "bad", kind="AppRole", name=None, json_path=("spec", "token_ttl")
     )
     assert str(diagnostic) == "x.yaml:3:5: AppRole/?: spec.token_ttl: bad"
+
+
+def test_a_tagged_number_that_is_not_one_is_a_problem_that_hides_the_value() -> None:
+    (doc,) = parse_yaml("a: !!int hunter2\nb: !!float 42\n", "x.yaml").documents
+    assert doc.value == {"a": "hunter2", "b": 42.0}
+    assert [(str(p.span), p.message) for p in doc.problems] == [
+        ("x.yaml:1:4", "a scalar tagged int does not read as one")
+    ]

@@ -100,6 +100,13 @@ def test_a_number_that_does_not_parse_is_a_sops_error() -> None:
     assert "0x_" not in str(caught.value)
 
 
+def test_a_tagged_number_that_does_not_parse_is_a_sops_error_when_editing() -> None:
+    with pytest.raises(SopsError) as caught:
+        yamlio.load_roundtrip("a: !!int hunter2\n", "bad.yaml")
+    assert str(caught.value).startswith("bad.yaml: invalid YAML")
+    assert "hunter2" not in str(caught.value)
+
+
 def test_a_plain_number_lookalike_is_text_as_sops_reads_it() -> None:
     assert yamlio.load_fast("a: 0x_\n", "t.yaml") == {"a": "0x_"}
 
