@@ -10,13 +10,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import hvac
+import jwt as pyjwt
 import psycopg
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.server.db_support import configure_pg, pg_role, wait_until
 from tests.store.engines.database.support import pg_role as pg_role_row
@@ -246,3 +250,78 @@ def test_env_file_and_restart_signal(
         code = run.process.wait(timeout=60)
     assert code == 0, run.log()
     assert run.lines()[-1] == ["stopped-by-SIGHUP"]
+
+
+def _signed_jwt(claims: dict[str, object]) -> tuple[str, str]:
+    """(a JWT signed with a fresh EC key, that key's public PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    now = int(time.time())
+    return pyjwt.encode({"iat": now, "exp": now + 600, **claims}, key, "ES256"), public.decode()
+
+
+def _jwt_mount(vault: hvac.Client, mount: str, policy: str) -> str:
+    token, public = _signed_jwt({"iss": "ci", "sub": "deploy", "aud": "sealkeep"})
+    vault.sys.enable_auth_method("jwt", path=mount)
+    vault.write(
+        f"auth/{mount}/config",
+        jwt_validation_pubkeys=[public],
+        bound_issuer="ci",
+        jwt_supported_algs=["ES256"],
+    )
+    vault.write(
+        f"auth/{mount}/role/app",
+        role_type="jwt",
+        user_claim="sub",
+        bound_audiences=["sealkeep"],
+        token_policies=[policy],
+    )
+    return token
+
+
+def _kubernetes_mount(vault: hvac.Client, mount: str, policy: str) -> str:
+    account = {"name": "app", "uid": "8d1e5e2a-0000-4000-8000-000000000001"}
+    token, public = _signed_jwt(
+        {
+            "iss": "kubernetes/serviceaccount",
+            "sub": "system:serviceaccount:shop:app",
+            "kubernetes.io": {"namespace": "shop", "serviceaccount": account},
+        }
+    )
+    vault.sys.enable_auth_method("kubernetes", path=mount)
+    vault.write(f"auth/{mount}/config", kubernetes_host="https://k8s.invalid", pem_keys=[public])
+    vault.write(
+        f"auth/{mount}/role/app",
+        bound_service_account_names=["app"],
+        bound_service_account_namespaces=["shop"],
+        token_policies=[policy],
+    )
+    return token
+
+
+@pytest.mark.parametrize("method", ["jwt", "kubernetes"])
+def test_run_logs_in_with_a_jwt_or_a_service_account_token(
+    vault: hvac.Client,
+    dev_server: ServerProcess,
+    kv: str,
+    child_script: Path,
+    tmp_path: Path,
+    unique: str,
+    method: str,
+) -> None:
+    vault.secrets.kv.v2.create_or_update_secret("app", {"greeting": "hi"}, mount_point=kv)
+    vault.sys.create_or_update_policy(unique, f'path "{kv}/data/app" {{ capabilities = ["read"] }}')
+    mount = f"{unique}{method[:3]}"
+    make = _jwt_mount if method == "jwt" else _kubernetes_mount
+    (tmp_path / "token").write_text(make(vault, mount, unique))
+    args = [f"--auth={method}", f"--auth-path={mount}", "--role=app"]
+    args += [f"--jwt-file={tmp_path / 'token'}", f"--secret=GREETING={kv}/app#greeting"]
+    run = start_run(tmp_path, dev_server, args, ["GREETING"], CHILD_EXIT="0")
+    try:
+        assert run.process.wait(timeout=60) == 0, run.log()
+    finally:
+        vault.sys.disable_auth_method(mount)
+    assert run.lines() == [["hi"]]
+    assert "revoked the token" in run.log()
