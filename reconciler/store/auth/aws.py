@@ -9,7 +9,9 @@ resolve ARNs to unique ids through IAM.
 Where Sealkeep differs from Vault on purpose: Vault answers a refused login (unbound ARN,
 wrong server-ID header, STS refusing the signature) with 400; Sealkeep answers 403 with
 Vault's words, as its other auth methods do, so clients see an authentication failure. The
-`ec2` login type is not implemented (role writes with `auth_type=ec2` are refused).
+`ec2` login type is not implemented (role writes with `auth_type=ec2` are refused), nor is
+Vault's re-check of the principal when a token is renewed: a token from this method renews
+like any other, up to its max TTL.
 """
 
 from __future__ import annotations
