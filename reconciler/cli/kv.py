@@ -6,20 +6,32 @@ no mount is taken below `secret/`.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import click
 
 from reconciler.cli.options import Session, stdin, store_command
 from reconciler.cli.render import done, emit, emit_field, emit_keys, emit_sections
 from reconciler.cli.wrapping import emit_if_wrapped, wrap_ttl_option
-from reconciler.client import kv as kv_client
 from reconciler.client.args import parse_kv_args, parse_pairs, parse_versions
+from reconciler.client.kvmodel import DEFAULT_MOUNT, KvLocation
+from reconciler.client.kvread import fast_get
 from reconciler.client.results import JSONDict
+
+
+def kv_client() -> ModuleType:
+    """`reconciler.client.kv`, imported when a command runs: it imports hvac, and a plain
+    `kv get` (see `reconciler.client.kvread`) needs neither."""
+    from reconciler.client import kv
+
+    return kv
+
 
 _mount = click.option(
     "-mount",
     "--mount",
     default=None,
-    help=f"The KV mount (default: the mount the path names, else {kv_client.DEFAULT_MOUNT}).",
+    help=f"The KV mount (default: the mount the path names, else {DEFAULT_MOUNT}).",
 )
 _versions = click.option("-versions", "--versions", default=None, help="Versions: 1,2,3.")
 _cas = click.option("-cas", "--cas", type=int, default=None, help="Check-and-set version.")
@@ -46,7 +58,9 @@ def get(
     wrap_ttl: str | None,
 ) -> None:
     """Print a secret's data (and, for v2, its version metadata)."""
-    secret = kv_client.get(session.client(), path, mount, version, wrap_ttl)
+    secret = None if wrap_ttl else fast_get(session.address, session.token, path, mount, version)
+    if secret is None:  # anything but a plain read: the full client, its errors and hints
+        secret = kv_client().get(session.client(), path, mount, version, wrap_ttl)
     if emit_if_wrapped(session, secret.raw, field):
         return
     if field:
@@ -68,7 +82,7 @@ def put(
 ) -> None:
     """Write DATA (key=value, key=@file, key=-, or - for JSON on stdin) as the whole secret."""
     values = parse_kv_args(data, stdin())
-    loc, result = kv_client.put(session.client(), path, mount, values, cas)
+    loc, result = kv_client().put(session.client(), path, mount, values, cas)
     _written(session, loc, result.raw, result.data)
 
 
@@ -83,11 +97,11 @@ def patch(
 ) -> None:
     """Merge DATA into the latest version of a KV v2 secret."""
     values = parse_kv_args(data, stdin())
-    loc, result = kv_client.patch(session.client(), path, mount, values, cas)
+    loc, result = kv_client().patch(session.client(), path, mount, values, cas)
     _written(session, loc, result.raw, result.data)
 
 
-def _written(session: Session, loc: kv_client.KvLocation, raw: JSONDict, table: JSONDict) -> None:
+def _written(session: Session, loc: KvLocation, raw: JSONDict, table: JSONDict) -> None:
     if table or session.fmt == "json":
         emit(session.fmt, raw, table)
     else:
@@ -100,7 +114,7 @@ def _written(session: Session, loc: kv_client.KvLocation, raw: JSONDict, table: 
 @store_command
 def list_(session: Session, path: str, mount: str | None) -> None:
     """List the keys under PATH."""
-    listing = kv_client.list_keys(session.client(), path, mount)
+    listing = kv_client().list_keys(session.client(), path, mount)
     emit_keys(session.fmt, listing.raw, listing.keys)
 
 
@@ -111,7 +125,7 @@ def list_(session: Session, path: str, mount: str | None) -> None:
 @store_command
 def delete(session: Session, path: str, mount: str | None, versions: str | None) -> None:
     """Soft-delete the latest version (or -versions) of a secret."""
-    loc = kv_client.delete(session.client(), path, mount, parse_versions(versions))
+    loc = kv_client().delete(session.client(), path, mount, parse_versions(versions))
     done(f"Data deleted (if it existed) at: {loc.display}")
 
 
@@ -122,7 +136,7 @@ def delete(session: Session, path: str, mount: str | None, versions: str | None)
 @store_command
 def undelete(session: Session, path: str, mount: str | None, versions: str | None) -> None:
     """Restore soft-deleted -versions of a KV v2 secret."""
-    loc = kv_client.undelete(session.client(), path, mount, parse_versions(versions))
+    loc = kv_client().undelete(session.client(), path, mount, parse_versions(versions))
     done(f"Data restored at: {loc.display}")
 
 
@@ -133,7 +147,7 @@ def undelete(session: Session, path: str, mount: str | None, versions: str | Non
 @store_command
 def destroy(session: Session, path: str, mount: str | None, versions: str | None) -> None:
     """Destroy -versions of a KV v2 secret for good."""
-    loc = kv_client.destroy(session.client(), path, mount, parse_versions(versions))
+    loc = kv_client().destroy(session.client(), path, mount, parse_versions(versions))
     done(f"Data destroyed at: {loc.display}")
 
 
@@ -148,7 +162,7 @@ def metadata() -> None:
 @store_command
 def metadata_get(session: Session, path: str, mount: str | None) -> None:
     """Print a secret's metadata and its versions."""
-    result = kv_client.metadata_get(session.client(), path, mount)
+    result = kv_client().metadata_get(session.client(), path, mount)
     versions = result.data.get("versions") or {}
     summary = {k: v for k, v in result.data.items() if k != "versions"}
     sections = [("Metadata", summary)]
@@ -180,13 +194,13 @@ def metadata_put(
     custom_metadata: tuple[str, ...],
 ) -> None:
     """Set metadata fields of a KV v2 secret (the others stay as they are)."""
-    update = kv_client.MetadataUpdate(
+    update = kv_client().MetadataUpdate(
         max_versions=max_versions,
         cas_required=cas_required,
         delete_version_after=delete_version_after,
         custom_metadata=parse_pairs(custom_metadata, "-custom-metadata") or None,
     )
-    loc = kv_client.metadata_put(session.client(), path, mount, update)
+    loc = kv_client().metadata_put(session.client(), path, mount, update)
     done(f"Metadata written to: {loc.display}")
 
 
@@ -196,7 +210,7 @@ def metadata_put(
 @store_command
 def metadata_delete(session: Session, path: str, mount: str | None) -> None:
     """Delete a KV v2 secret's metadata and all its versions."""
-    loc = kv_client.metadata_delete(session.client(), path, mount)
+    loc = kv_client().metadata_delete(session.client(), path, mount)
     done(f"Metadata and all versions deleted at: {loc.display}")
 
 

@@ -6,14 +6,15 @@ import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import hvac
 
 from reconciler.cli.errors import user_errors
 from reconciler.cli.render import FORMATS, Format
-from reconciler.client.connection import connect
+
+if TYPE_CHECKING:  # hvac is imported when a client is made, not to parse options
+    import hvac
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +29,8 @@ class Session:
 
     def client(self) -> hvac.Client:
         """A connected hvac client."""
+        from reconciler.client.connection import connect
+
         return connect(self.address, self.token)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from reconciler.client.errors import ClientInputError
+from reconciler.client.usererrors import ClientInputError
 
 
 class _Stdin:

@@ -22,21 +22,11 @@ from typing import Literal
 import hvac.exceptions
 import requests
 
-from reconciler.vocabulary.errors import SealkeepError
+from reconciler.client.usererrors import ClientError, ClientInputError, ClientNotFound
+
+__all__ = ["ClientError", "ClientInputError", "ClientNotFound", "RequestFailed", "translate"]
 
 LOGIN_HINT = "export VAULT_TOKEN=<token>, or run `sealkeep login`"
-
-
-class ClientError(SealkeepError):
-    """Base of every error the client raises."""
-
-
-class ClientInputError(ClientError, ValueError):
-    """Bad input: the message names the argument, file or API path, never a secret value."""
-
-
-class ClientNotFound(ClientInputError):
-    """Nothing stored at the path the user named."""
 
 
 TokenKind = Literal["missing", "expired", "unknown", "valid"]

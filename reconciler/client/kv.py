@@ -14,34 +14,11 @@ import hvac
 import hvac.exceptions
 
 from reconciler.client.errors import ClientInputError, ClientNotFound
+from reconciler.client.kvmodel import DEFAULT_MOUNT, KvLocation, KvSecret
 from reconciler.client.results import JSONDict, Listing, Result, as_json, listing_of
 from reconciler.client.wrapping import wrapping
 
-DEFAULT_MOUNT = "secret"
-
-
-@dataclass(frozen=True)
-class KvLocation:
-    """A secret's place: the mount (no slashes around it), the key below it, and KV version."""
-
-    mount: str
-    path: str
-    version: int
-
-    @property
-    def display(self) -> str:
-        """`mount/path` as the user would type it."""
-        return f"{self.mount}/{self.path}".rstrip("/")
-
-
-@dataclass(frozen=True)
-class KvSecret:
-    """A read secret: its data (None when deleted or destroyed) and, for v2, its metadata."""
-
-    raw: JSONDict
-    data: dict[str, Any] | None
-    metadata: dict[str, Any]
-    location: KvLocation
+__all__ = ["DEFAULT_MOUNT", "KvLocation", "KvSecret", "MetadataUpdate", "get", "locate"]
 
 
 def _mount_info(client: hvac.Client, full: str) -> tuple[str, str, str] | None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
 JSONDict = dict[str, Any]
 
 
@@ -30,7 +28,8 @@ def as_json(response: object) -> JSONDict:
     """hvac answers a dict for JSON bodies and a `requests.Response` for 204: normalise to dict."""
     if isinstance(response, dict):
         return response
-    if isinstance(response, requests.Response) and response.content:
+    # A requests.Response, told by its shape: importing requests here would slow every CLI run.
+    if hasattr(response, "json") and getattr(response, "content", None):
         body = response.json()
         return body if isinstance(body, dict) else {"data": body}
     return {}

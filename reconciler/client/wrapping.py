@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import hvac
+from typing import TYPE_CHECKING, Any
 
 from reconciler.client.results import JSONDict, Result, as_json, result_of
+
+if TYPE_CHECKING:  # hvac only for types: `sealkeep kv get` must not pay for importing it
+    import hvac
 
 HEADER = "X-Vault-Wrap-TTL"
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import hvac
 import pytest
 from click.testing import CliRunner
 
@@ -18,7 +19,7 @@ from reconciler.cli.main import COMMANDS, cli, load_command
 from reconciler.cli.plan import render
 from reconciler.gitops.plan.planfile import load_plan
 from tests.gitops.cli.store_cli import run
-from tests.support.servers import REPO_ROOT
+from tests.support.servers import REPO_ROOT, ServerProcess
 
 # What `sealkeep --version` must not import: each costs tens to hundreds of milliseconds.
 HEAVY = (
@@ -37,18 +38,18 @@ try:
     runpy.run_module("reconciler.cli.main", run_name="__main__", alter_sys=True)
 except SystemExit:
     pass
-print(json.dumps(sorted(sys.modules)))
+print("\\n" + json.dumps(sorted(sys.modules)))  # after output that may lack a newline
 """
 
 
-def _loaded_after(*args: str) -> tuple[str, list[str]]:
+def _loaded_after(*args: str, env: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """Run `sealkeep ARGS` in a fresh interpreter; its output and every module it imported."""
     done = subprocess.run(
-        [sys.executable, "-c", _LOADED_AFTER, *args],
+        [sys.executable, "-c", _LOADED_AFTER, *args], env={**os.environ, **(env or {})},
         capture_output=True, text=True, cwd=REPO_ROOT, timeout=60, check=True,
     )  # fmt: skip
     output, _, modules = done.stdout.rstrip("\n").rpartition("\n")
-    return output, json.loads(modules)
+    return output.rstrip("\n"), json.loads(modules)
 
 
 def _heavy(modules: list[str]) -> list[str]:
@@ -68,6 +69,18 @@ def test_help_lists_every_command_importing_none() -> None:
         assert f"\n  {name} " in output
     assert sorted(COMMAND_MODULES & set(modules)) == []
     assert _heavy(modules) == []
+
+
+def test_a_plain_kv_get_needs_no_hvac(
+    dev_server: ServerProcess, vault: hvac.Client, unique: str
+) -> None:
+    vault.secrets.kv.v2.create_or_update_secret(f"{unique}/db", {"user": "app"})
+    env = {"VAULT_ADDR": dev_server.url, "VAULT_TOKEN": dev_server.root_token}
+    output, modules = _loaded_after("kv", "get", "-field", "user", f"secret/{unique}/db", env=env)
+    assert output == "app"
+    assert [m for m in modules if m.split(".")[0] in ("hvac", "requests", "urllib3")] == []
+    _, modules = _loaded_after("kv", "get", f"secret/{unique}/none", env=env)
+    assert "hvac" in modules  # anything but a plain read: the full client, with its errors
 
 
 def test_the_command_table_matches_the_commands() -> None:
