@@ -14,7 +14,7 @@ import requests
 
 from tests.conformance.harness import Observation, Target, assert_same, observe, observe_cli
 from tests.support.openbao import OpenBao
-from tests.support.servers import free_port, init_and_unseal, start_sqlite_server
+from tests.support.servers import free_port, start_sqlite_server
 
 
 def _start_bao(workdir: Path, binary: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -42,21 +42,27 @@ def _start_bao(workdir: Path, binary: str) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError("bao did not start")
 
 
+def _operator_init(t: Target) -> Target:
+    """`bao operator init` and `bao operator unseal`, as an operator bootstraps a server."""
+    init = t.cli("operator", "init", "-key-shares=1", "-key-threshold=1", "-format=json", token="")
+    assert init.exit_code == 0, "operator init failed"
+    answer = init.json()
+    unsealed = t.cli("operator", "unseal", answer["unseal_keys_b64"][0], token="")
+    assert unsealed.exit_code == 0, "operator unseal failed"
+    return Target(t.name, t.url, answer["root_token"], t.bao)
+
+
 @pytest.fixture(scope="module")
 def initialised(
     tmp_path_factory: pytest.TempPathFactory, openbao: OpenBao
 ) -> Iterator[tuple[Target, Target]]:
-    """A freshly initialised and unsealed Sealkeep (SQLite) and OpenBao (inmem)."""
+    """A Sealkeep (SQLite) and an OpenBao (inmem) server, each initialised with the CLI."""
     ours = start_sqlite_server(tmp_path_factory.mktemp("sealkeep-init"))
     process, url = _start_bao(tmp_path_factory.mktemp("openbao-init"), openbao.binary)
     try:
-        init_and_unseal(ours, shares=1, threshold=1)
-        theirs_client = OpenBao(url, "", process, Path(), openbao.binary).client("")
-        result = theirs_client.sys.initialize(secret_shares=1, secret_threshold=1)
-        theirs_client.sys.submit_unseal_keys(result["keys"])
         yield (
-            Target("sealkeep", ours.url, ours.root_token, openbao.binary),
-            Target("openbao", url, result["root_token"], openbao.binary),
+            _operator_init(Target("sealkeep", ours.url, "", openbao.binary)),
+            _operator_init(Target("openbao", url, "", openbao.binary)),
         )
     finally:
         ours.stop()
