@@ -130,12 +130,21 @@ class HACoordinator:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            if self._active:
-                self._hold()
-            elif self.lock.try_acquire():
-                self._promote()
-            else:
+            try:
+                self._step()
+            except Exception:
+                # The loop must outlive any one failure, or this node would never contend
+                # again; whatever failed is retried on the next round.
+                log.exception("HA coordinator step failed; retrying")
                 self._stop.wait(self._retry)
+
+    def _step(self) -> None:
+        if self._active:
+            self._hold()
+        elif self.lock.try_acquire():
+            self._promote()
+        else:
+            self._stop.wait(self._retry)
 
     def _hold(self) -> None:
         if self._step_down.wait(self._renew_every):

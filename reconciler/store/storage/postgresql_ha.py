@@ -85,13 +85,14 @@ class PostgresHALock:
                 self._conn = None
         return self._conn
 
-    def _one(self, statement: sql.Composed) -> tuple[object, ...] | None:
+    def _one(self, statement: sql.Composed, *, returns: bool = True) -> tuple[object, ...] | None:
         with self._lock:
             conn = self._connection()
             if conn is None:
                 return None
             try:
-                return conn.execute(statement, self._params()).fetchone()
+                cursor = conn.execute(statement, self._params())
+                return cursor.fetchone() if returns else None
             except psycopg.OperationalError:
                 conn.close()
                 return None
@@ -106,7 +107,7 @@ class PostgresHALock:
 
     def release(self) -> None:
         """Give the lock up (step-down, seal, shutdown)."""
-        self._one(self._release)
+        self._one(self._release, returns=False)
 
     def holder(self) -> Holder | None:
         """The current holder, or None when the lock is free or unreadable."""
