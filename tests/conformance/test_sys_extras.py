@@ -97,6 +97,7 @@ def test_host_info_ui_mounts_openapi_and_help(sealkeep: Target, bao: Target, uni
                 },
             ),
             "ui-mounts-anonymous": observe(anonymous, data=anonymous.json()["data"]),
+            "ui-mount-one": observe(t.http("GET", f"sys/internal/ui/mounts/secret/{unique}")),
             "openapi": Observation(spec.status_code, sorted(spec.json()), {}),
             "help": Observation(helped.status_code, sorted(helped.json()), {}),
             "help-default-token": Observation(

@@ -181,21 +181,5 @@ def _ui_mount(core: Core, req: Request, data: FieldData) -> Response:
     mount = runtime.mounts.match(data.get("path"))
     if mount is None or mount.entry.mount_class != "secret":
         raise BadRequest(f'no secret engine mount at "{data.get("path")}/"')
-    entry = mount.entry
-    return Response(
-        data={
-            "path": entry.path,
-            "type": entry.type,
-            "options": entry.options or None,
-            "description": entry.description,
-            "accessor": entry.accessor,
-            "config": mount_info(entry)["config"],
-            "local": entry.local,
-            "seal_wrap": False,
-            "uuid": entry.uuid,
-            "external_entropy_access": False,
-            "plugin_version": "",
-            "running_plugin_version": "",
-            "running_sha256": "",
-        }
-    )
+    # The mount's info as sys/mounts shows it, and its path (deprecation_status included).
+    return Response(data={"path": mount.entry.path, **mount_info(mount.entry)})
