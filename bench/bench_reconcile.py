@@ -13,6 +13,7 @@ then prints the ratio plan / reads for both (target <= 1.5).
 
     python bench/bench_reconcile.py                       # 10,000 / 1,000 / 500
     python bench/bench_reconcile.py --secrets 1000 --policies 100 --approles 50
+    python bench/bench_reconcile.py --target openbao --secrets 1000 --policies 100 --approles 50
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ import hvac
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.gitops.plan.repo import Repo, manifest  # noqa: E402
-
 from reconciler.gitops.apply.runner import ApplyOptions, apply_plan  # noqa: E402
 from reconciler.gitops.plan.build import PlanContext, load_checked, make_plan, plan_loaded  # noqa: E402
+from tests.gitops.plan.repo import Repo, manifest  # noqa: E402
 from tests.support.servers import init_and_unseal, start_sqlite_server  # noqa: E402
 
 FOLDER = 100
@@ -130,6 +130,14 @@ def _plan_in_child(repo: Repo, url: str, token: str, cache: Path) -> dict[str, f
 
 def run(args: argparse.Namespace) -> None:
     """The whole benchmark."""
+    if args.target == "openbao":
+        from bench.targets_run import compare
+
+        with tempfile.TemporaryDirectory() as tmp:
+            repo = generate(Path(tmp) / "repo", args.secrets, args.policies, args.approles)
+            os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
+            compare(__file__, repo)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
@@ -185,6 +193,11 @@ def main() -> None:
     parser.add_argument("--secrets", type=int, default=10_000)
     parser.add_argument("--policies", type=int, default=1_000)
     parser.add_argument("--approles", type=int, default=500)
+    parser.add_argument(
+        "--target", choices=("sqlite", "openbao"), default="sqlite",
+        help="openbao: Sealkeep and a real OpenBao side by side, sequential vs pooled, "
+        "with export (use --secrets 1000 --policies 100 --approles 50)",
+    )  # fmt: skip
     run(parser.parse_args())
 
 

@@ -7,10 +7,11 @@ history. Everything goes over the Vault API, so a real Vault or OpenBao works th
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import hvac
 import hvac.exceptions
@@ -20,6 +21,38 @@ from reconciler.gitops.live.model import Fingerprinter
 
 DEFAULT_STATE_MOUNT = "sealkeep-state"
 FINGERPRINT_KEY = "config/fingerprint-key"
+
+
+# OpenBao refuses a request body holding more than 1,000 JSON strings (keys and values,
+# `max_request_json_strings`); a larger record (an inventory shard, a long apply's history)
+# is stored as one JSON string under PACKED instead, and unpacked on read.
+PACKED = "sealkeep_packed_json"
+MAX_STRINGS = 500
+
+
+def count_strings(value: Any) -> int:
+    """How many JSON strings (object keys included) `value` encodes to."""
+    if isinstance(value, str):
+        return 1
+    if isinstance(value, Mapping):
+        return sum(1 + count_strings(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(count_strings(v) for v in value)
+    return 0
+
+
+def packed(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` as written: as is, or as one JSON string when it has too many strings."""
+    if count_strings(data) <= MAX_STRINGS:
+        return dict(data)
+    return {PACKED: json.dumps(data, sort_keys=True, separators=(",", ":"))}
+
+
+def unpacked(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The record `packed` wrote."""
+    if set(data) == {PACKED}:
+        return cast(Mapping[str, Any], json.loads(str(data[PACKED])))
+    return data
 
 
 @dataclass(frozen=True)
@@ -47,11 +80,11 @@ class StateStore:
         if data is None or not isinstance(data.get("data"), Mapping):
             return None
         meta = data.get("metadata") or {}
-        return data["data"], int(meta.get("version") or 0)
+        return unpacked(data["data"]), int(meta.get("version") or 0)
 
     def write(self, path: str, data: Mapping[str, Any], cas: int | None = None) -> int:
         """Write a new version (check-and-set when `cas` is given); returns its number."""
-        body: dict[str, Any] = {"data": dict(data)}
+        body: dict[str, Any] = {"data": packed(data)}
         if cas is not None:
             body["options"] = {"cas": cas}
         response = self.client.write_data(f"{self.mount}/data/{path}", data=body)
