@@ -325,3 +325,33 @@ def test_run_logs_in_with_a_jwt_or_a_service_account_token(
         vault.sys.disable_auth_method(mount)
     assert run.lines() == [["hi"]]
     assert "revoked the token" in run.log()
+
+
+def test_a_lease_at_its_max_ttl_is_replaced_and_the_command_restarted(
+    vault: hvac.Client,
+    dev_server: ServerProcess,
+    db_mount: str,
+    pg_admin: psycopg.Connection,
+    child_script: Path,
+    tmp_path: Path,
+) -> None:
+    configure_pg(vault, db_mount)
+    role = pg_role(vault, db_mount, ttl="2s", max_ttl="6s")
+    secrets = [f"--secret=DB_USER={db_mount}/creds/{role}#username"]
+    secrets += [f"--secret=DB_PASSWORD={db_mount}/creds/{role}#password"]
+    run = start_run(tmp_path, dev_server, secrets, ["DB_USER"], VAULT_TOKEN=dev_server.root_token)
+    try:
+        wait_until(lambda: len(run.lines()) == 1, timeout=60)
+        [first] = run.lines()[0]
+        wait_until(lambda: len(run.lines()) >= 2, timeout=60)
+        [second] = run.lines()[1]
+        assert second != first
+        assert "has a new lease: restarting" in run.log()
+        # The old login is revoked once the command runs with the new one.
+        wait_until(lambda: pg_role_row(pg_admin, first) is None, timeout=60)
+        assert run.process.poll() is None
+    finally:
+        code = run.stop()
+    assert code == 0, run.log()
+    for user in {line[0] for line in run.lines()}:
+        wait_until(lambda user=user: pg_role_row(pg_admin, user) is None, timeout=60)
