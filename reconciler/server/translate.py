@@ -149,6 +149,8 @@ def render_auth(auth: Auth) -> dict[str, Any]:
     }
     if auth.token_policies:
         body["token_policies"] = auth.token_policies
+    if auth.identity_policies:
+        body["identity_policies"] = auth.identity_policies
     body.update(
         {
             "metadata": auth.metadata or None,

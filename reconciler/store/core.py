@@ -469,13 +469,17 @@ class Core:
             raise InvalidToken()
         if entry.bound_cidrs and not runtime.cidr_allows(entry.bound_cidrs, req.remote_addr):
             raise InvalidToken()
+        if runtime.identity.is_disabled(entry.entity_id):
+            raise PermissionDenied()  # as Vault: a disabled entity's tokens are refused
         attach_caller(req, entry)
+        # Group policies apply at request time: a membership change acts on the next request.
+        req.policies = runtime.token_policies(entry)
         if mount is not None and req.operation is Operation.UPDATE:
             exists = mount.backend.exists(req, rel)
             if exists is False:
                 req.operation = Operation.CREATE
         result = runtime.policies.check(
-            entry.policies, req.operation, req.path, req.data, wrap_ttl=req.wrap_ttl
+            req.policies, req.operation, req.path, req.data, wrap_ttl=req.wrap_ttl
         )
         self._check_acl(result, req, mount, rel)
         if mount is None:

@@ -49,6 +49,7 @@ class Auth:
     token_policies: list[str] = field(default_factory=list)
     lease_duration: int = 0
     entity_id: str = ""
+    identity_policies: list[str] = field(default_factory=list)
     orphan: bool = True
     token_type: str = "service"
 

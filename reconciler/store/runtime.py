@@ -19,6 +19,8 @@ from reconciler.store.auth.tokens import TokenStore, fill_auth
 from reconciler.store.engines.cubbyhole import CubbyholeBackend
 from reconciler.store.errors import AuditFailed, BadRequest
 from reconciler.store.framework import Backend, MountContext, MountEntry, SystemView
+from reconciler.store.identity.backend import IdentityBackend
+from reconciler.store.identity.store import IdentityStore
 from reconciler.store.ids import mount_accessor, new_uuid
 from reconciler.store.leases import LeaseManager
 from reconciler.store.lockout import UserLockout, parse_user_lockout_config
@@ -39,6 +41,7 @@ from reconciler.store.storage.view import StorageView
 from reconciler.store.system.backend import SystemBackend
 
 if TYPE_CHECKING:
+    from reconciler.store.auth.token_entry import TokenEntry
     from reconciler.store.core import Core
 
 log = logging.getLogger("sealkeep.runtime")
@@ -59,7 +62,9 @@ class Runtime:
         )
         self.policies = PolicyStore(sys_view.sub("policy/"))
         self.audit = AuditBroker(sys_view.sub("audit/"))
-        self.entities = sys_view.sub("entity/")
+        self.entities = sys_view.sub("entity/")  # before identity: alias -> entity id only
+        self.identity = IdentityStore(sys_view.sub("identity/"), self._auth_mount_of)
+        self.tokens.identity_policies = self.identity.identity_policies
         self.leases = LeaseManager(sys_view.sub("expire/"), self.backend_for)
         self.tokens.revoke_leases = self._token_revoked
         self.mounts = MountTable()
@@ -76,6 +81,7 @@ class Runtime:
         else:
             runtime._load_mounts()
         runtime.cluster = runtime._cluster_identity()
+        runtime.identity.load(legacy=runtime.entities)
         runtime.leases.load()
         runtime.tokens.load_expiry()
         runtime.audit.load()
@@ -102,6 +108,7 @@ class Runtime:
         self._mount(self._entry("sys/", "system", "system endpoints used for control", "secret"))
         self._mount(self._entry("token/", "token", "token based credentials", "auth"))
         self._mount_cubbyhole()
+        self._mount_identity()
         # As in Vault, `secret/` is mounted by dev mode only (Core.dev_setup): after a real
         # init the usual bootstrap `secrets enable -path=secret kv-v2` must succeed.
         self._save_tables()
@@ -115,6 +122,19 @@ class Runtime:
         if self.mounts.get("cubbyhole/") is None:  # a store initialised before cubbyhole
             self._mount_cubbyhole()
             self._save_tables()
+        if self.mounts.get("identity/") is None:  # a store initialised before identity
+            self._mount_identity()
+            self._save_tables()
+
+    def _mount_identity(self) -> None:
+        self._mount(self._entry("identity/", "identity", "identity store", "secret"))
+
+    def _auth_mount_of(self, accessor: str) -> tuple[str, str] | None:
+        """(route prefix, type) of the auth mount with `accessor` (identity aliases)."""
+        for entry in self.mounts.entries("auth"):
+            if entry.accessor == accessor:
+                return f"auth/{entry.path}", entry.type
+        return None
 
     def _mount_cubbyhole(self) -> None:
         entry = self._entry("cubbyhole/", "cubbyhole", "per-token private secret storage", "secret")
@@ -181,6 +201,8 @@ class Runtime:
             return TokenBackend(ctx, self.tokens, self.core.has_sudo)
         if entry.type == "cubbyhole":
             return CubbyholeBackend(ctx)
+        if entry.type == "identity":
+            return IdentityBackend(ctx, self.identity)
         # `generic` is Vault's old name of KV v1: the mount keeps the name, and no version.
         kind = "kv" if entry.type == "generic" else entry.type
         factory = catalog.factory_for(kind, entry.mount_class)
@@ -219,6 +241,7 @@ class Runtime:
             return
         if mount_class == "auth":
             self._revoke_tokens_of(mount.entry.accessor)
+            self.identity.forget_mount(mount.entry.accessor)  # as Vault: its aliases go
         else:
             self.leases.revoke_prefix(prefix, force=True)
         self.mounts.remove(prefix)
@@ -309,17 +332,21 @@ class Runtime:
         limits = (system.default_lease_ttl(), system.max_lease_ttl())
         token_id, entry = self.tokens.create(auth_to_token_params(req, mount, auth, limits))
         fill_auth(auth, token_id, entry)
+        auth.identity_policies = list(self.identity.identity_policies(auth.entity_id))
+        auth.policies = sorted({*auth.policies, *auth.identity_policies})
 
     def _entity_for(self, mount: Mount, alias_name: str) -> str:
+        """The entity of the login's alias (created at first login); none without an alias."""
         if not alias_name:
             return ""
-        key = f"alias/{mount.entry.accessor}/{alias_name.replace('/', '%2F')}"
-        raw = self.entities.get(key)
-        if raw is not None:
-            return raw.decode()
-        entity_id = new_uuid()
-        self.entities.put(key, entity_id.encode())
-        return entity_id
+        return self.identity.login_entity(mount.entry.accessor, alias_name)
+
+    def token_policies(self, entry: TokenEntry) -> list[str]:
+        """The policies a request is checked against: the token's and its entity's groups'."""
+        extra = self.identity.identity_policies(entry.entity_id)
+        if not extra:
+            return entry.policies
+        return sorted({*entry.policies, *extra})
 
     def register_lease(self, req: Request, mount: Mount, secret: Secret) -> None:
         """Persist a lease for a dynamic secret, owned by the calling token."""

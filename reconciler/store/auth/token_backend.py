@@ -186,7 +186,8 @@ class TokenBackend(Backend):
 
     def lookup_self(self, req: Request, _data: FieldData) -> Response:
         """auth/token/lookup-self."""
-        return Response(data=lookup_data(req.token_entry, req.token))
+        entry = req.token_entry
+        return Response(data=lookup_data(entry, req.token, self._identity_policies(entry)))
 
     def lookup(self, req: Request, data: FieldData) -> Response:
         """auth/token/lookup: unknown token -> 403 `bad token`."""
@@ -196,14 +197,17 @@ class TokenBackend(Backend):
         entry = self.tokens.lookup(token_id)
         if entry is None:
             raise PermissionDenied("bad token")
-        return Response(data=lookup_data(entry, token_id))
+        return Response(data=lookup_data(entry, token_id, self._identity_policies(entry)))
 
     def lookup_accessor(self, _req: Request, data: FieldData) -> Response:
         """auth/token/lookup-accessor: the lookup object with an empty `id`."""
         entry = self.tokens.lookup_accessor(data.get("accessor"))
         if entry is None:
             raise BadRequest("invalid accessor")
-        return Response(data=lookup_data(entry, ""))
+        return Response(data=lookup_data(entry, "", self._identity_policies(entry)))
+
+    def _identity_policies(self, entry: TokenEntry | None) -> tuple[str, ...]:
+        return () if entry is None else self.tokens.identity_policies(entry.entity_id)
 
     # -- renew -----------------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ class TokenStore:
         self.default_ttl = default_ttl
         self.system_max_ttl = system_max_ttl
         self.revoke_leases: RevokeLeases = lambda _hash: None
+        # The runtime plugs identity in: an entity's group policies for lookups.
+        self.identity_policies: Callable[[str], tuple[str, ...]] = lambda _entity: ()
         self._salt = self._load_salt()
         self._cache: dict[str, TokenEntry] = {}
         self._expiry: list[tuple[float, str]] = []  # (expire_time, id_hash), a heap
@@ -308,7 +310,9 @@ def _plausible(token_id: str) -> bool:
     return len(token_id) <= 256 and token_id.isprintable()
 
 
-def lookup_data(entry: TokenEntry, token_id: str) -> dict[str, Any]:
+def lookup_data(
+    entry: TokenEntry, token_id: str, identity_policies: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Vault's token lookup object; `token_id` is "" when looked up by accessor."""
     current = now()
     data: dict[str, Any] = {
@@ -330,6 +334,8 @@ def lookup_data(entry: TokenEntry, token_id: str) -> dict[str, Any]:
         "ttl": max(int(entry.expire_time - current), 0) if entry.expire_time else 0,
         "type": entry.token_type,
     }
+    if identity_policies:
+        data["identity_policies"] = list(identity_policies)
     if entry.role:
         data["role"] = entry.role
     if entry.period:

@@ -1,0 +1,185 @@
+"""Identity (issue 14): entities, entity aliases, groups and lookups answer as on OpenBao,
+logins create an entity per alias, and a policy granted only through a group reaches the
+member's token at request time (and leaves it as soon as the membership goes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conformance.harness import Observation, Target, assert_same, observe
+
+
+def _enable_approle(t: Target, path: str) -> str:
+    """Mount AppRole at `path`; returns its accessor."""
+    t.http("POST", f"sys/auth/{path}", {"type": "approle"})
+    return str(t.http("GET", "sys/auth").json()["data"][f"{path}/"]["accessor"])
+
+
+def _login(t: Target, mount: str, role: str) -> dict[str, Any]:
+    """Create an AppRole login for `role` and log in; returns the `auth` block."""
+    role_id = t.http("GET", f"auth/{mount}/role/{role}/role-id").json()["data"]["role_id"]
+    secret_id = t.http("POST", f"auth/{mount}/role/{role}/secret-id").json()["data"]["secret_id"]
+    login = t.http("POST", f"auth/{mount}/login", {"role_id": role_id, "secret_id": secret_id})
+    assert login.status_code == 200, login.status_code
+    return dict(login.json()["auth"])
+
+
+def test_entities_and_aliases(sealkeep: Target, bao: Target, unique: str) -> None:
+    def scenario(t: Target) -> dict[str, Observation]:
+        client = t.client()
+        accessor = _enable_approle(t, f"ar-{unique}")
+        name = f"alice-{unique}"
+        made = t.http("POST", "identity/entity", {"name": name, "policies": ["p1"]})
+        entity_id = made.json()["data"]["id"]
+        again = t.http("POST", "identity/entity", {"name": name, "metadata": {"team": "a"}})
+        t.http("POST", f"identity/entity/id/{entity_id}", {"policies": "p2,p3"})
+        alias_body = {"name": f"bob-{unique}", "canonical_id": entity_id}
+        alias = t.http("POST", "identity/entity-alias", alias_body | {"mount_accessor": accessor})
+        alias_id = alias.json()["data"]["id"]
+        same = t.http("POST", "identity/entity-alias", alias_body | {"mount_accessor": accessor})
+        read = client.secrets.identity.read_entity(entity_id)
+        by_name = t.http("GET", f"identity/entity/name/{name}")
+        names = t.http("LIST", "identity/entity/name")
+        unnamed = t.http("POST", "identity/entity", {})
+        return {
+            "create": observe(made, name=made.json()["data"]["name"]),
+            "create-same-name": observe(again),
+            "alias-create": observe(alias, same=alias.json()["data"]["canonical_id"] == entity_id),
+            "alias-again": observe(same),
+            "alias-read": observe(t.http("GET", f"identity/entity-alias/id/{alias_id}")),
+            "alias-bad-accessor": observe(
+                t.http("POST", "identity/entity-alias", {"name": "x", "mount_accessor": "nope"})
+            ),
+            "alias-bad-id": observe(t.http("POST", "identity/entity-alias/id/nope", {"name": "x"})),
+            "read": Observation(
+                200,
+                values={
+                    "policies": read["data"]["policies"],
+                    "metadata": read["data"]["metadata"],
+                    "aliases": [a["name"] for a in read["data"]["aliases"]],
+                    "mount_path": read["data"]["aliases"][0]["mount_path"],
+                },
+            ),
+            "read-by-name": observe(by_name),
+            "list-names": observe(names, listed=name in names.json()["data"]["keys"]),
+            "unnamed": observe(unnamed, prefix=unnamed.json()["data"]["name"][:7]),
+            "missing": observe(t.http("GET", "identity/entity/name/nobody-at-all")),
+            "delete": observe(t.http("DELETE", f"identity/entity/id/{entity_id}")),
+            "alias-after-delete": observe(t.http("GET", f"identity/entity-alias/id/{alias_id}")),
+            "delete-missing": observe(t.http("DELETE", "identity/entity/id/nope")),
+        }
+
+    assert_same("identity-entities", scenario, sealkeep, bao)
+
+
+def test_groups_and_lookups(sealkeep: Target, bao: Target, unique: str) -> None:
+    def scenario(t: Target) -> dict[str, Observation]:
+        client = t.client()
+        entity = client.secrets.identity.create_or_update_entity(name=f"carol-{unique}")
+        entity_id = entity["data"]["id"]
+        inner = client.secrets.identity.create_or_update_group(
+            name=f"devs-{unique}", policies=["gp"], member_entity_ids=[entity_id]
+        )
+        inner_id = inner["data"]["id"]
+        outer = t.http(
+            "POST",
+            "identity/group",
+            {"name": f"outer-{unique}", "policies": ["op"], "member_group_ids": [inner_id]},
+        )
+        read = t.http("GET", f"identity/group/name/devs-{unique}")
+        member = client.secrets.identity.read_entity(entity_id)["data"]
+        found = client.secrets.identity.lookup_entity(name=f"carol-{unique}")
+        group = t.http("POST", "identity/lookup/group", {"name": f"outer-{unique}"})
+        return {
+            "create": observe(outer),
+            "read": observe(read, parents=len(read.json()["data"]["parent_group_ids"])),
+            "entity-groups": Observation(
+                200,
+                values={
+                    "direct": member["direct_group_ids"] == [inner_id],
+                    "inherited": len(member["inherited_group_ids"]),
+                    "all": len(member["group_ids"]),
+                },
+            ),
+            "lookup-entity": Observation(200, values={"id": found["data"]["id"] == entity_id}),
+            "lookup-group": observe(group, policies=group.json()["data"]["policies"]),
+            "lookup-none": observe(
+                t.http("POST", "identity/lookup/entity", {"name": "nobody-at-all"})
+            ),
+            "lookup-no-query": observe(t.http("POST", "identity/lookup/entity", {})),
+            "lookup-two-queries": observe(
+                t.http("POST", "identity/lookup/entity", {"name": "a", "id": "b"})
+            ),
+            "bad-member": observe(
+                t.http("POST", "identity/group", {"name": "x", "member_entity_ids": ["nope"]})
+            ),
+            "external-with-members": observe(
+                t.http(
+                    "POST",
+                    "identity/group",
+                    {"name": "x", "type": "external", "member_entity_ids": [entity_id]},
+                )
+            ),
+            "group-missing": observe(t.http("GET", "identity/group/name/nobody-at-all")),
+        }
+
+    assert_same("identity-groups", scenario, sealkeep, bao)
+
+
+def test_group_policy_reaches_approle_token_at_request_time(
+    sealkeep: Target, bao: Target, unique: str
+) -> None:
+    """A policy granted only through a group lets an AppRole token read a secret; taking
+    the entity out of the group takes the access away on the next request."""
+
+    def scenario(t: Target) -> dict[str, Observation]:
+        mount, path = f"gr-{unique}", f"secret/data/{unique}/db"
+        t.http("POST", path, {"data": {"password": "not-shown"}})
+        rule = f'path "{path}" {{ capabilities = ["read"] }}'
+        t.http("PUT", f"sys/policies/acl/grp-{unique}", {"policy": rule})
+        _enable_approle(t, mount)
+        t.http("POST", f"auth/{mount}/role/app", {"token_policies": "default"})
+        first = _login(t, mount, "app")
+        token, entity_id = first["client_token"], first["entity_id"]
+        before = t.http("GET", path, token=token)
+        group = t.http(
+            "POST",
+            "identity/group",
+            {
+                "name": f"g-{unique}",
+                "policies": [f"grp-{unique}"],
+                "member_entity_ids": [entity_id],
+            },
+        )
+        group_id = group.json()["data"]["id"]
+        granted = t.http("GET", path, token=token)
+        looked = t.http("GET", "auth/token/lookup-self", token=token).json()["data"]
+        second = _login(t, mount, "app")
+        t.http("POST", f"identity/group/id/{group_id}", {"member_entity_ids": []})
+        after = t.http("GET", path, token=token)
+        codes = (before.status_code, granted.status_code, after.status_code)
+        assert codes == (403, 200, 403), f"{t.name}: {codes}"
+        return {
+            "entity": Observation(200, values={"has_entity": bool(entity_id)}),
+            "before-group": observe(before),
+            "with-group": observe(granted),
+            "lookup": Observation(
+                200,
+                values={
+                    "identity_policies": looked.get("identity_policies"),
+                    "policies": looked["policies"],
+                    "entity": looked["entity_id"] == entity_id,
+                },
+            ),
+            "second-login": Observation(
+                200,
+                values={
+                    "same_entity": second["entity_id"] == entity_id,
+                    "identity_policies": second.get("identity_policies"),
+                    "policies": second["policies"],
+                },
+            ),
+            "after-removal": observe(after),
+        }
+
+    assert_same("identity-group-policy", scenario, sealkeep, bao)
