@@ -45,6 +45,7 @@ class IdentityStore:
         self._lock = threading.RLock()
         self._policies: dict[str, tuple[str, ...]] = {}
         self._group_ids: dict[str, tuple[list[str], list[str]]] = {}
+        self._alias_index: dict[tuple[str, str], str] | None = None
 
     # -- loading and saving ----------------------------------------------------------------
 
@@ -104,6 +105,7 @@ class IdentityStore:
         # Replaced whole, never mutated: a reader on another thread sees old or new.
         self._policies = {}
         self._group_ids = {}
+        self._alias_index = None
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -117,10 +119,12 @@ class IdentityStore:
 
     def find_alias(self, accessor: str, name: str) -> Alias | None:
         """The alias of `name` in the auth mount `accessor`, if any."""
-        for alias in self.aliases.values():
-            if alias.mount_accessor == accessor and alias.name == name:
-                return alias
-        return None
+        index = self._alias_index
+        if index is None:  # rebuilt after a write, so a login's lookup stays a dict probe
+            index = {(a.mount_accessor, a.name): a.id for a in self.aliases.values()}
+            self._alias_index = index
+        alias_id = index.get((accessor, name))
+        return None if alias_id is None else self.aliases.get(alias_id)
 
     def aliases_of(self, entity_id: str) -> list[Alias]:
         """An entity's aliases, oldest first."""
