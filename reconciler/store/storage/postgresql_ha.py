@@ -17,7 +17,7 @@ from psycopg import sql
 from reconciler.store.ha import Holder
 
 LOCK_KEY = "core/lock"
-DEFAULT_TTL = 5.0
+DEFAULT_TTL = 4.0
 
 
 class PostgresHALock:
