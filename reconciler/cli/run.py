@@ -121,6 +121,7 @@ def run_command(
     """Run a command with secrets in its environment.
 
     For example: `sealkeep run --secret DB_PASSWORD=secret/db#password -- ./server`.
+
     The secrets are never written to disk, put in argv or printed. The token and leases are
     renewed; when a KV secret gets a new version or a lease ends, the command is stopped
     (--restart-signal) and started again with the new values. SIGINT, SIGTERM and SIGHUP are

@@ -22,6 +22,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.gitops.cli.store_cli import env_for
+from tests.gitops.cli.store_cli import run as run_cli
 from tests.server.db_support import configure_pg, pg_role, wait_until
 from tests.store.engines.database.support import pg_role as pg_role_row
 from tests.support.servers import ServerProcess
@@ -355,3 +357,20 @@ def test_a_lease_at_its_max_ttl_is_replaced_and_the_command_restarted(
     assert code == 0, run.log()
     for user in {line[0] for line in run.lines()}:
         wait_until(lambda user=user: pg_role_row(pg_admin, user) is None, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--secret=bad"], "--secret: 'bad' is not ENV=mount/path#field"),
+        (["--secret=1X=secret/app#k"], "'1X' is not an environment variable name"),
+        (["--secret=X=secret/app"], "X: 'secret/app' is not mount/path#field"),
+        ([], "give at least one --secret"),
+    ],
+)
+def test_bad_references_are_refused_before_anything_runs(
+    dev_server: ServerProcess, args: list[str], message: str
+) -> None:
+    done = run_cli(["run", *args, "--", "true"], env_for(dev_server))
+    assert done.code == 1
+    assert message in done.stderr

@@ -29,7 +29,13 @@ class SecretRef:
 def parse_ref(text: str, where: str = "--secret") -> SecretRef:
     """Parse `ENV=mount/path#field`, or raise ClientInputError naming `where`."""
     env, eq, rest = text.partition("=")
-    return _ref(env.strip(), rest.strip() if eq else "", where)
+    if not eq:
+        raise ClientInputError(
+            f"{text!r} is not ENV=mount/path#field",
+            where=where,
+            hint="for example DB_PASSWORD=secret/app/db#password",
+        )
+    return _ref(env.strip(), rest.strip(), where)
 
 
 def _ref(env: str, target: str, where: str) -> SecretRef:
