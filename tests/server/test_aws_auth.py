@@ -267,3 +267,29 @@ def test_sealkeep_run_logs_in_with_aws_and_gives_the_command_its_secret(
     assert done.returncode == 0, done.stderr
     assert "revoked the token" in done.stderr
     assert secret not in done.stderr
+
+
+def test_an_assumed_role_logs_in_as_its_role(
+    vault: hvac.Client, dev_server: ServerProcess, sts: StsServer, aws_mount: str, unique: str
+) -> None:
+    # What EC2, ECS and Lambda workloads have: temporary credentials of an assumed role.
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+    }
+    role_arn = sts.iam().create_role(
+        RoleName=f"{unique}-worker", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
+    assumed = sts.sts().assume_role(RoleArn=role_arn, RoleSessionName="i-0123456789")
+    creds = assumed["Credentials"]
+    vault.write(f"auth/{aws_mount}/role/worker", bound_iam_principal_arn=role_arn)
+    answer = dev_server.client(token="").auth.aws.iam_login(
+        creds["AccessKeyId"],
+        creds["SecretAccessKey"],
+        creds["SessionToken"],
+        role="worker",
+        mount_point=aws_mount,
+    )
+    metadata = answer["auth"]["metadata"]
+    assert metadata["canonical_arn"] == role_arn
+    assert metadata["client_arn"].endswith(f":assumed-role/{unique}-worker/i-0123456789")

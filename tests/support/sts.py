@@ -49,6 +49,16 @@ class StsServer:
             aws_secret_access_key=self.admin_secret,
         )
 
+    def sts(self) -> Any:
+        """A boto3 STS client with the administrator's keys."""
+        return boto3.client(
+            "sts",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=self.admin_key,
+            aws_secret_access_key=self.admin_secret,
+        )
+
     def new_user(self, name: str) -> tuple[str, str, str]:
         """Create an IAM user with an access key: (its ARN, key id, secret key)."""
         iam = self.iam()
