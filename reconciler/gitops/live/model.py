@@ -32,6 +32,7 @@ TIER_BY_KIND: Mapping[str, int] = {
     "KubernetesRole": 2,
     "AwsAuthRole": 2,
     "DatabaseConnection": 2,
+    "TransitKey": 2,  # its transit mount must exist
     "Secret": 3,
     "DatabaseRole": 3,
     "DatabaseStaticRole": 3,

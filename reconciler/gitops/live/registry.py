@@ -24,6 +24,7 @@ from reconciler.gitops.live.roles import (
     KubernetesRoleHandler,
 )
 from reconciler.gitops.live.secrets import SecretHandler
+from reconciler.gitops.live.transit import TransitKeyHandler
 
 HANDLERS: Mapping[str, Handler] = {
     h.kind: h
@@ -41,6 +42,7 @@ HANDLERS: Mapping[str, Handler] = {
         DatabaseConnectionHandler(),
         DatabaseRoleHandler(),
         DatabaseStaticRoleHandler(),
+        TransitKeyHandler(),
     )
 }
 

@@ -39,6 +39,7 @@ from reconciler.gitops.manifests.kinds import (
     Secret,
     SecretsEngine,
     TokenSettings,
+    TransitKey,
 )
 from reconciler.gitops.manifests.loader import DesiredState, LoadResult, load_repo
 from reconciler.gitops.manifests.source import Span
@@ -78,6 +79,7 @@ __all__ = [
     "Target",
     "TargetAuth",
     "TokenSettings",
+    "TransitKey",
     "find_repo_root",
     "load_config",
     "load_repo",

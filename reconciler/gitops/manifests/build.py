@@ -269,6 +269,23 @@ def _rate_limit_quota(meta: k.Metadata, spec: Fields) -> k.RateLimitQuota:
     )
 
 
+def _transit_key(meta: k.Metadata, spec: Fields) -> k.TransitKey:
+    return k.TransitKey(
+        metadata=meta,
+        mount=_mount(spec, "transit"),
+        key_name=str(spec.get("name") or meta.name),
+        type=str(spec.get("type") or "aes256-gcm96"),
+        derived=bool(spec.get("derived", False)),
+        convergent_encryption=bool(spec.get("convergent_encryption", False)),
+        exportable=bool(spec.get("exportable", False)),
+        allow_plaintext_backup=bool(spec.get("allow_plaintext_backup", False)),
+        deletion_allowed=bool(spec.get("deletion_allowed", False)),
+        min_decryption_version=int(spec.get("min_decryption_version", 1)),
+        min_encryption_version=int(spec.get("min_encryption_version", 0)),
+        auto_rotate_period=_dur(spec, "auto_rotate_period") or 0,
+    )
+
+
 def _mount(spec: Fields, default: str) -> str:
     return str(spec.get("mount") or default).rstrip("/")
 
@@ -287,6 +304,7 @@ _BUILDERS: Mapping[str, Callable[[k.Metadata, Fields], k.Manifest]] = {
     "DatabaseRole": _database_role,
     "DatabaseStaticRole": _database_static_role,
     "RateLimitQuota": _rate_limit_quota,
+    "TransitKey": _transit_key,
 }
 
 

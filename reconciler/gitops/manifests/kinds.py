@@ -296,6 +296,29 @@ class RateLimitQuota(Manifest):
     role: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class TransitKey(Manifest):
+    """A named key of a transit engine (`<mount>/keys/<key_name>`).
+
+    `type`, `derived` and `convergent_encryption` are fixed at creation (a change replaces
+    the key and destroys its material); `exportable` and `allow_plaintext_backup` can only be
+    turned on. Unset fields take the store's defaults. `key_name` defaults to metadata.name.
+    """
+
+    kind: ClassVar[str] = "TransitKey"
+    mount: str = "transit"
+    key_name: str = ""
+    type: str = "aes256-gcm96"
+    derived: bool = False
+    convergent_encryption: bool = False
+    exportable: bool = False
+    allow_plaintext_backup: bool = False
+    deletion_allowed: bool = False
+    min_decryption_version: int = 1
+    min_encryption_version: int = 0
+    auto_rotate_period: int = 0
+
+
 AuthRole = AppRole | JWTRole | KubernetesRole | AwsAuthRole
 AUTH_ROLE_KINDS: tuple[type[AuthRole], ...] = (
     AppRole,
@@ -317,5 +340,6 @@ ALL_KINDS: tuple[type[Manifest], ...] = (
     DatabaseRole,
     DatabaseStaticRole,
     RateLimitQuota,
+    TransitKey,
 )
 KIND_BY_NAME: Mapping[str, type[Manifest]] = {k.kind: k for k in ALL_KINDS}

@@ -20,6 +20,8 @@ FORMAT_VERSION = 2
 # Deleting one of these drops everything under it (secrets, roles, the audit trail).
 GUARDED_KINDS = frozenset({"SecretsEngine", "AuthMethod", "AuditDevice"})
 MOUNT_KINDS = frozenset({"SecretsEngine", "AuthMethod"})
+# Kinds holding key material: deleting or replacing one destroys what it encrypted for good.
+KEY_KINDS = frozenset({"TransitKey"})
 
 
 class Action(Enum):
@@ -269,6 +271,12 @@ class Plan:
             f"it deletes {c.ref.kind} {c.ref.name} ({c.ref.address}) and all it holds"
             for c in deletes
             if c.ref.kind in GUARDED_KINDS
+        ]
+        reasons += [
+            f"it {c.action.verb}s {c.ref.kind} {c.ref.name} "
+            f"({c.ref.address}), destroying its key material"
+            for c in self.changes
+            if c.action in (Action.DELETE, Action.REPLACE) and c.ref.kind in KEY_KINDS
         ]
         # Replacing a mount deletes it first: what Git does not declare under it is lost.
         reasons += [
