@@ -111,8 +111,10 @@ class Supervisor:
         return exit_code(int(child.returncode))
 
     def forward(self, signum: int, _frame: FrameType | None) -> None:
-        """Pass a signal to the child; `run` then ends when the child does."""
-        self.stopping = True
+        """Pass a signal to the child. After SIGINT or SIGTERM `run` only waits for the child
+        to end; SIGHUP (a reload, for many programs) changes nothing else."""
+        if signum != signal.SIGHUP:
+            self.stopping = True
         if self.child is not None and self.child.poll() is None:
             self.child.send_signal(signum)
 
@@ -203,7 +205,8 @@ class Supervisor:
         return current_stamp(self.client, source) != source.stamp
 
     def restart(self, sources: list[Source]) -> None:
-        """Read the new values, then restart the child (or just signal it) with them."""
+        """Read the new values, stop the child with `restart_signal`, revoke what it used
+        that was replaced, and start it again with the new values."""
         old_leases = []
         for source in sources:
             new, data = read_source(self.client, source.path)
@@ -213,11 +216,12 @@ class Supervisor:
                 old_leases.append(source)
             self.fetched.sources[source.path], self.fetched.data[source.path] = new, data
         self.stop_child(self.options.restart_signal)
-        self.spawn()
         revoke_all(self.client, old_leases)
         for old in self.retired:
             revoke_token(self.client, old.token)
         self.retired.clear()
+        if not self.stopping:  # told to stop meanwhile: the old command's end is run's end
+            self.spawn()
 
 
 @contextmanager
