@@ -6,6 +6,8 @@ import base64
 
 from tests.conformance.harness import Observation, Target, assert_same, observe, shape_of
 
+BUILT_IN = ("secret/", "sys/", "cubbyhole/", "token/")
+
 
 def test_remount_errors_and_status(sealkeep: Target, bao: Target, unique: str) -> None:
     def scenario(t: Target) -> dict[str, Observation]:
@@ -82,6 +84,7 @@ def test_host_info_ui_mounts_openapi_and_help(sealkeep: Target, bao: Target, uni
         t.http("POST", f"secret/data/{unique}", {"data": {"colour": "blue"}})
         helped = t.http("GET", f"secret/data/{unique}?help=1")
         default = t.cli("token", "create", "-policy=default", "-field=token").stdout
+        as_default = t.http("GET", "sys/internal/ui/mounts", token=default)
         return {
             # The host's sections, not gopsutil's every counter (see intended differences).
             "host-info": observe(host, sections=sorted(host.json()["data"])),
@@ -97,6 +100,14 @@ def test_host_info_ui_mounts_openapi_and_help(sealkeep: Target, bao: Target, uni
                 },
             ),
             "ui-mounts-anonymous": observe(anonymous, data=anonymous.json()["data"]),
+            "ui-mounts-default-token": Observation(
+                as_default.status_code,
+                None,
+                {
+                    kind: sorted(p for p in found if p in BUILT_IN)
+                    for kind, found in as_default.json()["data"].items()
+                },
+            ),
             "ui-mount-one": observe(t.http("GET", f"sys/internal/ui/mounts/secret/{unique}")),
             "openapi": Observation(spec.status_code, sorted(spec.json()), {}),
             "help": Observation(helped.status_code, sorted(helped.json()), {}),

@@ -99,6 +99,7 @@ class ACL:
         self._exact: dict[str, Entry] = {}
         self._prefix: RadixTree[Entry] = RadixTree()
         self._plus = PlusIndex()
+        self._globs: dict[str, Entry] = {}
         if self.is_root:
             return
         globs: dict[str, Entry] = {}
@@ -115,6 +116,7 @@ class ACL:
                 else:
                     entry = self._exact.setdefault(rule.path, Entry())
                 entry.merge(rule, policy.name)
+        self._globs = globs
         for path, entry in globs.items():
             self._prefix.insert(path, entry)
         for (path, is_prefix), entry in pluses.items():
@@ -153,6 +155,14 @@ class ACL:
             return refused
         granting = entry.granting.get(needed, ())
         return ACLResult(True, refused.sudo, caps, granting_policies=granting)
+
+    def has_access_under(self, prefix: str) -> bool:
+        """Vault's hasMountAccess: some capability at `prefix`, or a rule below it that grants
+        something (what decides which mounts sys/internal/ui/mounts shows a token)."""
+        if self.is_root or self.capabilities(prefix) != ["deny"]:
+            return True
+        rules = [*self._exact.items(), *self._globs.items()]
+        return any(p.startswith(prefix) and e.capabilities and not e.is_deny for p, e in rules)
 
     def capabilities(self, path: str) -> list[str]:
         """Sorted capability names on `path` (sys/capabilities): ["root"] or ["deny"] too."""

@@ -139,9 +139,7 @@ def ui_mounts(core: Core, req: Request) -> Response:
         return Response(data=out)
     acl = runtime.policies.acl_for(entry.policies)
     for mount in runtime.mounts.mounts():
-        # An approximation of Vault's hasMountAccess: some capability at the mount's root.
-        prefix = mount.route_prefix
-        if acl.capabilities(prefix) == ["deny"] and acl.capabilities(prefix + "*") == ["deny"]:
+        if not acl.has_access_under(mount.route_prefix):
             continue
         out[mount.entry.mount_class][mount.entry.path] = mount_info(mount.entry)
     return Response(data=out)
