@@ -92,6 +92,7 @@ class ListScope:
     auth_mounts: frozenset[str] = frozenset()
     kv_mounts: frozenset[str] = frozenset()
     database_mounts: frozenset[str] = frozenset()
+    transit_mounts: frozenset[str] = frozenset()
     skip_mounts: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -141,6 +142,12 @@ def list_live(client: hvac.Client, view: StoreView, scope: ListScope) -> list[Ob
     for mount in sorted(scope.database_mounts):
         if str(view.mounts.get(mount, {}).get("type")) == "database":
             refs += _list_database(client, mount)
+    for mount in sorted(scope.transit_mounts):
+        if str(view.mounts.get(mount, {}).get("type")) == "transit":
+            refs += [
+                ObjectRef("TransitKey", n, f"{mount}/keys/{n}")
+                for n in list_keys(client, f"{mount}/keys")
+            ]
     return refs
 
 

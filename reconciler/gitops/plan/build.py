@@ -172,6 +172,8 @@ def _scope(result: LoadResult, state_mount: str, inventory: Inventory) -> ListSc
         auth_mounts=frozenset(auth),
         kv_mounts=frozenset(desired_kv_versions(result.desired)) | managed,
         database_mounts=frozenset(e.path for e in engines if e.type == "database") | managed,
+        # Keys are listed so a pruned transit mount holding keys nobody manages is kept.
+        transit_mounts=frozenset(e.path for e in engines if e.type == "transit") | managed,
         skip_mounts=frozenset({state_mount}),
     )
 

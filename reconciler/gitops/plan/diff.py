@@ -93,6 +93,11 @@ def _object_change(
         action = Action.REPLACE if forced else Action.UPDATE
         if forced:
             notes.append(f"replaced because {', '.join(forced)} cannot change in place")
+        if forced and want.ref.kind == "TransitKey" and not have.fields.get("deletion_allowed"):
+            notes.append(
+                "apply will refuse: the live key has deletion_allowed false "
+                "(set deletion_allowed: true and apply that first)"
+            )
         if not managed:
             notes.append("adopts an existing object that is not yet managed")
     return Change(

@@ -99,6 +99,7 @@ def test_create_edit_and_a_guarded_replace(
     replace = keys.plan()
     assert key_change(replace).action is Action.REPLACE
     assert any("destroying its key material" in r for r in replace.destroy_reasons())
+    assert any("deletion_allowed false" in n for n in key_change(replace).notes)
     with pytest.raises(DestroyRefused):
         keys.apply(replace)
     # Even with --allow-destroy, the live key must allow deletion: nothing is lost.
@@ -138,3 +139,12 @@ def test_prune_deletes_a_key_only_when_allowed(
     assert keys.apply(keys.plan(prune=True, allow_destroy=True)).ok
     assert target.read(f"{mount}/keys/app") is None
     assert not keys.plan(prune=True).has_changes
+
+
+def test_a_key_made_by_hand_is_unmanaged(keys: Reconcile, target: hvac.Client, unique: str) -> None:
+    write_key(keys, unique)
+    keys.converge()
+    target.write_data(f"{unique}-transit/keys/by-hand", data={"type": "ed25519"})
+    plan = keys.plan()
+    assert "TransitKey/by-hand" in {str(r) for r in plan.unmanaged}
+    assert not plan.has_changes
