@@ -101,8 +101,12 @@ def _auth_mount(item: Loaded, catalog: Catalog) -> list[Diagnostic]:
     return []
 
 
-_FAMILY_TYPES = {"kv": KV_TYPES, "database": frozenset({"database"})}
-_FAMILY_SUGGESTION = {"kv": "kv-v2", "database": "database"}
+_FAMILY_TYPES = {
+    "kv": KV_TYPES,
+    "database": frozenset({"database"}),
+    "transit": frozenset({"transit"}),
+}
+_FAMILY_SUGGESTION = {"kv": "kv-v2", "database": "database", "transit": "transit"}
 
 
 def _engine(item: Loaded, catalog: Catalog, mount: str, family: str) -> list[Diagnostic]:
@@ -136,6 +140,13 @@ def _database(item: Loaded, catalog: Catalog, _: str) -> list[Diagnostic]:
     message = f"database connection '{obj.db_name}' is not declared (no DatabaseConnection)"
     found.append(item.problem(("spec", "db_name"), message))
     return found
+
+
+def _transit_key(item: Loaded, catalog: Catalog, _: str) -> list[Diagnostic]:
+    """A key's mount must be a declared transit engine."""
+    if not isinstance(item.obj, k.TransitKey):
+        return []
+    return _engine(item, catalog, item.obj.mount, "transit")
 
 
 _ROLE_QUOTA_TYPES = frozenset({"approle", "jwt", "kubernetes", "aws"})
@@ -174,6 +185,7 @@ _CHECKS: Mapping[str, Callable[[Loaded, Catalog, str], list[Diagnostic]]] = {
     "DatabaseRole": _database,
     "DatabaseStaticRole": _database,
     "RateLimitQuota": _rate_limit_quota,
+    "TransitKey": _transit_key,
 }
 
 
