@@ -22,8 +22,9 @@ class Intended:
 INTENDED: tuple[Intended, ...] = (
     Intended(
         "*.body.mount_type: only on sealkeep",
-        "HashiCorp Vault (1.15+) puts mount_type in every envelope and Sealkeep's own tests and "
-        "audit entries rely on it; OpenBao 2.x leaves it out. Clients ignore unknown keys.",
+        "Recent HashiCorp Vault releases put mount_type in the envelope and Sealkeep's own "
+        "tests and audit entries rely on it; OpenBao 2.x leaves it out. Clients ignore "
+        "unknown keys.",
     ),
     Intended(
         "sys-internal/host-info.body.data.*",
