@@ -154,6 +154,10 @@ def test_group_policy_reaches_approle_token_at_request_time(
         group_id = group.json()["data"]["id"]
         granted = t.http("GET", path, token=token)
         looked = t.http("GET", "auth/token/lookup-self", token=token).json()["data"]
+        by_accessor = t.http(
+            "POST", "sys/capabilities-accessor", {"accessor": first["accessor"], "path": path}
+        )
+        own = t.http("POST", "sys/capabilities-self", {"path": path}, token=token)
         second = _login(t, mount, "app")
         t.http("POST", f"identity/group/id/{group_id}", {"member_entity_ids": []})
         after = t.http("GET", path, token=token)
@@ -180,6 +184,10 @@ def test_group_policy_reaches_approle_token_at_request_time(
                 },
             ),
             "after-removal": observe(after),
+            "capabilities-accessor": observe(
+                by_accessor, caps=by_accessor.json()["data"]["capabilities"]
+            ),
+            "capabilities-self": observe(own, caps=own.json()["data"]["capabilities"]),
         }
 
     assert_same("identity-group-policy", scenario, sealkeep, bao)

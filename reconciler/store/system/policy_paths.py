@@ -140,7 +140,8 @@ def _caps_token(core: Core, data: FieldData) -> Response:
     entry = core.require_runtime().tokens.lookup(data.get("token"))
     if entry is None:
         raise BadRequest("invalid token")
-    return _capabilities(core, entry.policies, wanted)
+    # As Vault: an entity's group policies count, as they do when the token is used.
+    return _capabilities(core, core.require_runtime().token_policies(entry), wanted)
 
 
 def _caps_accessor(core: Core, data: FieldData) -> Response:
@@ -148,4 +149,5 @@ def _caps_accessor(core: Core, data: FieldData) -> Response:
     entry = core.require_runtime().tokens.lookup_accessor(data.get("accessor"))
     if entry is None:
         raise BadRequest("invalid accessor")
-    return _capabilities(core, entry.policies, wanted)
+    # As Vault: an entity's group policies count, as they do when the token is used.
+    return _capabilities(core, core.require_runtime().token_policies(entry), wanted)
