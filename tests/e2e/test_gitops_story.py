@@ -388,3 +388,9 @@ def _export_then_plan(story: Story, target: Target, into: Path) -> None:
     assert planned.exit_code == 0, planned.output
     raw = json.loads(planned.output)
     assert raw["changes"] == [], _changes(raw)
+    # Applying it adopts what it found (the database connection too, on OpenBao, which never
+    # returns verify_connection), and changes nothing.
+    adopted = CliRunner().invoke(
+        story.cli, ["apply", "--auto-approve", "--repo", str(into)], catch_exceptions=False
+    )
+    assert adopted.exit_code == 0, adopted.output

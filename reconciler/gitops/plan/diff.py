@@ -151,12 +151,14 @@ def _desired_changes(
     for want in sorted(desired.values(), key=lambda s: _sort_key(s.ref)):
         entry = inventory.get(str(want.ref))
         managed = entry is not None and entry.ref.address == want.ref.address
-        have = complete(live.get(want.ref.address), want.fields)
+        read = live.get(want.ref.address)
+        have = complete(read, want.fields)
         change = _change_for(want, have, fp, entry, sources.get(want.ref.address))
         if change is not None:
             changes.append(change)
         elif not managed:
-            adopt.append(Adoption(want.ref, fp.state(want)))
+            # The fingerprint of the read as it came (apply's stale check re-reads it so).
+            adopt.append(Adoption(want.ref, fp.state(read if read is not None else want)))
         else:
             in_sync.append(want)
     prefixes = _replaced_prefixes(changes)
