@@ -127,6 +127,8 @@ def test_jwt_github_actions(
     assert auth["metadata"] == {"role": "deploy", "environment": "production"}
     assert auth["policies"] == ["default", "deploy"]
     assert client.lookup_token()["data"]["display_name"] == f"{unique}-octo-org/payments"
+    entity = vault.secrets.identity.lookup_entity(entity_id=auth["entity_id"])["data"]
+    assert [a["name"] for a in entity["aliases"]] == ["octo-org/payments"], "user_claim value"
     wrong_aud = signer.sign(github_claims(http_server.url) | {"aud": "https://github.com/evil"})
     with pytest.raises(InvalidRequest, match="error validating token"):
         anonymous(dev_server).auth.jwt.jwt_login("deploy", wrong_aud, path=unique)
@@ -160,6 +162,9 @@ def test_kubernetes_token_review(
     assert auth["metadata"]["service_account_namespace"] == "payments"
     assert auth["policies"] == ["default", "payments-api"]
     assert client.lookup_token()["data"]["display_name"] == f"{unique}-payments-api"
+    entity = vault.secrets.identity.lookup_entity(entity_id=auth["entity_id"])["data"]
+    uid = auth["metadata"]["service_account_uid"]
+    assert [a["name"] for a in entity["aliases"]] == [uid], "the service account's uid"
     with pytest.raises(Forbidden):
         anonymous(dev_server).auth.kubernetes.login(
             "api", sa_token(cluster, signer, ns="default"), mount_point=unique
