@@ -18,6 +18,7 @@ from reconciler.gitops.export.specs import NotExportable, manifest, manifest_nam
 from reconciler.gitops.live.model import ObjectState
 from reconciler.gitops.live.statestore import DEFAULT_STATE_MOUNT
 from reconciler.gitops.manifests.config import CONFIG_FILE
+from reconciler.gitops.sops import find_creation_rule
 from reconciler.vocabulary.errors import SealkeepError
 
 PLACEHOLDER_NOTE = (
@@ -173,6 +174,12 @@ def export_server(client: hvac.Client, options: ExportOptions) -> ExportResult:
     in `to` or above it, whose recipients they are encrypted for.
     """
     options.to.mkdir(parents=True, exist_ok=True)
+    if options.secrets and find_creation_rule(options.to / "secret.sops.yaml") is None:
+        raise ExportRefused(
+            f"export refused, nothing was written: no .sops.yaml in {options.to} or above it, "
+            "so there is no one to encrypt the secrets for",
+            hint="write a .sops.yaml with your age recipients there (as `sealkeep init` does)",
+        )
     result = ExportResult()
     files = _render(client, options, result)
     folders = sorted({f.split("/")[0] for f in files if not f.startswith("policies/")})
