@@ -25,12 +25,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A dev server of its own with a file audit device, AppRole and a limited token."""
     tmp = tmp_path_factory.mktemp("bad-input")
     process = start_dev_server(tmp)
-    root = process.client()
-    root.sys.enable_audit_device("file", options={"file_path": str(tmp / "audit.log")})
-    root.sys.enable_auth_method("approle")
-    root.auth.approle.create_or_update_approle("r1", token_policies=["default"])
-    yield process
-    process.stop()
+    try:  # stopped even when the setup fails
+        root = process.client()
+        root.sys.enable_audit_device("file", options={"file_path": str(tmp / "audit.log")})
+        root.sys.enable_auth_method("approle")
+        root.auth.approle.create_or_update_approle("r1", token_policies=["default"])
+        yield process
+    finally:
+        process.stop()
 
 
 def _send(

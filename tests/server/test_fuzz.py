@@ -152,23 +152,25 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
     """A server with secrets seeded, an audit device, and a limited token (returned)."""
     tmp = tmp_path_factory.mktemp("fuzz")
     server = start_dev_server(tmp)
-    root = server.client()
-    root.sys.enable_audit_device("file", options={"file_path": str(tmp / "audit.log")})
-    root.sys.enable_secrets_engine("kv", path="kv1", options={"version": "1"})
-    root.sys.enable_secrets_engine("kv", path="sandbox", options={"version": "2"})
-    root.sys.enable_auth_method("userpass")
-    root.sys.enable_auth_method("approle")
-    root.auth.userpass.create_or_update_user("alice", password="alice-password")
-    root.auth.approle.create_or_update_approle("fuzz", token_policies=["default"])
-    root.secrets.kv.v2.create_or_update_secret("seeded", secret={"v": SECRET_VALUES[0]})
-    root.secrets.kv.v1.create_or_update_secret(
-        "seeded", secret={"v": SECRET_VALUES[1]}, mount_point="kv1"
-    )
-    root.write("cubbyhole/x", v=SECRET_VALUES[2])  # root's own cubbyhole
-    root.sys.create_or_update_policy("sandbox", SANDBOX_POLICY)
-    limited = root.auth.token.create(policies=["sandbox"], ttl="1h")["auth"]["client_token"]
-    yield server, limited
-    server.stop()
+    try:  # stopped even when the setup fails
+        root = server.client()
+        root.sys.enable_audit_device("file", options={"file_path": str(tmp / "audit.log")})
+        root.sys.enable_secrets_engine("kv", path="kv1", options={"version": "1"})
+        root.sys.enable_secrets_engine("kv", path="sandbox", options={"version": "2"})
+        root.sys.enable_auth_method("userpass")
+        root.sys.enable_auth_method("approle")
+        root.auth.userpass.create_or_update_user("alice", password="alice-password")
+        root.auth.approle.create_or_update_approle("fuzz", token_policies=["default"])
+        root.secrets.kv.v2.create_or_update_secret("seeded", secret={"v": SECRET_VALUES[0]})
+        root.secrets.kv.v1.create_or_update_secret(
+            "seeded", secret={"v": SECRET_VALUES[1]}, mount_point="kv1"
+        )
+        root.write("cubbyhole/x", v=SECRET_VALUES[2])  # root's own cubbyhole
+        root.sys.create_or_update_policy("sandbox", SANDBOX_POLICY)
+        limited = root.auth.token.create(policies=["sandbox"], ttl="1h")["auth"]["client_token"]
+        yield server, limited
+    finally:
+        server.stop()
 
 
 def _check(response: requests.Response, method: str) -> None:

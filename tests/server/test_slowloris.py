@@ -33,7 +33,11 @@ def _start(tmp_path: Path, listener_options: str) -> ServerProcess:
         f"{listener_options}}}\n"
     )
     server = start_server(["--config", str(config)], tmp_path / "server.log", port)
-    init_and_unseal(server)
+    try:
+        init_and_unseal(server)
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
