@@ -1,7 +1,8 @@
 """`bench_reconcile.py --target openbao`: the reconciler against Sealkeep (SQLite store) and a
 real OpenBao dev server in one run, each with one connection (the sequential baseline) and
 with the default pool (`SEALKEEP_CONNECTIONS`, 8): apply from empty, plan in sync (in a child
-process, for its own peak RSS), and `export --secrets` of the same server."""
+process, for its own peak RSS), the live read alone (every listing and read a plan or export
+makes, nothing decrypted), and `export --secrets` of the same server."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import hvac
 
 from reconciler.gitops.apply.runner import ApplyOptions, apply_plan
 from reconciler.gitops.export import ExportOptions, export_server
+from reconciler.gitops.export.discover import discover
 from reconciler.gitops.live.session import CONNECTIONS_ENV, DEFAULT_CONNECTIONS
 from reconciler.gitops.plan.build import PlanContext, make_plan
 from tests.gitops.plan.repo import Repo
@@ -79,9 +81,13 @@ def measure(bench: str, repo: Repo, kind: str, connections: int, folder: Path) -
         applied = time.perf_counter() - start
         assert result.ok, [o for o in result.outcomes if o.status != "applied"][:3]
         figures = _plan_in_child(bench, repo, server, connections)
+        start = time.perf_counter()
+        read = len(discover(client, secrets=True))  # every listing and read, nothing else
+        reads = time.perf_counter() - start
         exported = _export_seconds(repo, client, folder / "export")
         return {"apply": applied, "plan": figures["seconds"], "rss_mb": figures["rss_mb"],
-                "export": exported, "changes": len(plan.changes)}  # fmt: skip
+                "export": exported, "changes": len(plan.changes), "reads": reads,
+                "objects": read}  # fmt: skip
     finally:
         server.stop()
         os.environ.pop(CONNECTIONS_ENV, None)
@@ -98,10 +104,12 @@ def compare(bench: str, repo: Repo) -> None:
             print(
                 f"{kind:<8} connections {connections}: apply from empty {f['apply']:.1f}s "
                 f"({f['changes']:.0f} changes), plan in sync {f['plan']:.1f}s "
-                f"(peak RSS {f['rss_mb']:.0f} MB), export --secrets {f['export']:.1f}s"
+                f"(peak RSS {f['rss_mb']:.0f} MB), live read of {f['objects']:.0f} objects "
+                f"{f['reads']:.1f}s, export --secrets {f['export']:.1f}s"
             )
         one, pool = runs[1], runs[DEFAULT_CONNECTIONS]
         print(
             f"{kind:<8} pooled / sequential: plan in sync {pool['plan'] / one['plan']:.2f}x "
-            f"(goal <= 0.35), apply from empty {pool['apply'] / one['apply']:.2f}x (goal <= 0.4)"
+            f"(goal <= 0.35), apply from empty {pool['apply'] / one['apply']:.2f}x (goal <= 0.4), "
+            f"live read alone {pool['reads'] / one['reads']:.2f}x"
         )
