@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.harness import Observation, Target, assert_same, observe
+from tests.conformance.harness import Observation, Target, assert_same, observe, shape_of
 
 
 def _enable_approle(t: Target, path: str) -> str:
@@ -41,6 +41,8 @@ def test_entities_and_aliases(sealkeep: Target, bao: Target, unique: str) -> Non
         by_name = t.http("GET", f"identity/entity/name/{name}")
         names = t.http("LIST", "identity/entity/name")
         unnamed = t.http("POST", "identity/entity", {})
+        ids = t.client().secrets.identity.list_entities()["data"]
+        aliases = t.http("LIST", "identity/entity-alias/id").json()["data"]
         return {
             "create": observe(made, name=made.json()["data"]["name"]),
             "create-same-name": observe(again),
@@ -62,6 +64,14 @@ def test_entities_and_aliases(sealkeep: Target, bao: Target, unique: str) -> Non
             ),
             "read-by-name": observe(by_name),
             "list-names": observe(names, listed=name in names.json()["data"]["keys"]),
+            "list-ids": Observation(
+                200,
+                values={
+                    "listed": entity_id in ids["keys"],
+                    "entity-info": shape_of(ids["key_info"][entity_id]),
+                    "alias-info": shape_of(aliases["key_info"][alias_id]),
+                },
+            ),
             "unnamed": observe(unnamed, prefix=unnamed.json()["data"]["name"][:7]),
             "missing": observe(t.http("GET", "identity/entity/name/nobody-at-all")),
             "delete": observe(t.http("DELETE", f"identity/entity/id/{entity_id}")),
@@ -90,6 +100,7 @@ def test_groups_and_lookups(sealkeep: Target, bao: Target, unique: str) -> None:
         member = client.secrets.identity.read_entity(entity_id)["data"]
         found = client.secrets.identity.lookup_entity(name=f"carol-{unique}")
         group = t.http("POST", "identity/lookup/group", {"name": f"outer-{unique}"})
+        groups = t.http("LIST", "identity/group/id").json()["data"]
         return {
             "create": observe(outer),
             "read": observe(read, parents=len(read.json()["data"]["parent_group_ids"])),
@@ -99,6 +110,13 @@ def test_groups_and_lookups(sealkeep: Target, bao: Target, unique: str) -> None:
                     "direct": member["direct_group_ids"] == [inner_id],
                     "inherited": len(member["inherited_group_ids"]),
                     "all": len(member["group_ids"]),
+                },
+            ),
+            "list-groups": Observation(
+                200,
+                values={
+                    "info": groups["key_info"][inner_id],
+                    "names": f"devs-{unique}" in t.http("LIST", "identity/group/name").text,
                 },
             ),
             "lookup-entity": Observation(200, values={"id": found["data"]["id"] == entity_id}),

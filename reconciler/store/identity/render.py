@@ -74,8 +74,21 @@ def group_data(store: IdentityStore, group: Group) -> dict[str, Any]:
 
 
 def entity_key_info(store: IdentityStore) -> dict[str, Any]:
-    """LIST identity/entity/id: each entity's name."""
-    return {e.id: {"name": e.name} for e in store.entities.values()}
+    """LIST identity/entity/id: each entity's name, and its aliases when it has any."""
+    by_entity: dict[str, list[Alias]] = {}
+    for alias in sorted(store.aliases.values(), key=lambda a: a.creation_time):
+        by_entity.setdefault(alias.canonical_id, []).append(alias)
+    info: dict[str, Any] = {}
+    for entity in store.entities.values():
+        item: dict[str, Any] = {"name": entity.name}
+        aliases = by_entity.get(entity.id)
+        if aliases:
+            keep = ("id", "mount_accessor", "mount_path", "mount_type", "name")
+            item["aliases"] = [
+                {k: v for k, v in alias_data(store, a).items() if k in keep} for a in aliases
+            ]
+        info[entity.id] = item
+    return info
 
 
 def group_key_info(store: IdentityStore) -> dict[str, Any]:
