@@ -11,7 +11,7 @@ import hvac
 import pytest
 
 from tests.support.openbao import OpenBao, start_openbao
-from tests.support.servers import ServerProcess, start_dev_server
+from tests.support.servers import ServerProcess, start_dev_server, stop_servers_under
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +31,13 @@ def sandbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("VAULT_ADDR", "VAULT_TOKEN", "SOPS_AGE_KEY", "SOPS_AGE_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def reap_servers(tmp_path: Path) -> Iterator[None]:
+    """Servers a test started in its own folder stop with it, even when the test failed."""
+    yield
+    stop_servers_under(tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,19 @@ import requests
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+STARTED: list[ServerProcess] = []
+"""Every server started by `start_server`; tests/conftest.py stops a test's own at its end."""
+
+
+def stop_servers_under(folder: Path) -> None:
+    """Kill the servers whose log lives under `folder` (a test's tmp_path) and still run."""
+    for server in STARTED:
+        log = server.log_path
+        if log is not None and folder in log.parents and server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
@@ -84,8 +97,10 @@ def start_server(
             env=env,
         )
     url = f"{scheme}://127.0.0.1:{port}"
+    server = ServerProcess(url=url, process=process, log_path=log_path, args=args)
+    STARTED.append(server)  # so a test that fails half-way never leaves its servers running
     _wait_ready(url, process, log_path, verify)
-    return ServerProcess(url=url, process=process, log_path=log_path, args=args)
+    return server
 
 
 def start_dev_server(tmp_dir: Path, root_token: str = "root-test-token") -> ServerProcess:
