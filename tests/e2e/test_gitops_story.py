@@ -23,6 +23,7 @@ import git
 import hvac
 import hvac.exceptions
 import psycopg
+import pymysql
 import pytest
 from click.testing import CliRunner, Result
 from psycopg import sql
@@ -285,6 +286,15 @@ def pg_user(unique: str) -> Iterator[str]:
         admin.execute(sql.SQL("DROP ROLE IF EXISTS {0}").format(sql.Identifier(name)))
 
 
+@pytest.fixture
+def mariadb() -> None:
+    """MariaDB on loopback answers (else skip, or fail under SEALKEEP_REQUIRE_SERVICES=1)."""
+    try:
+        pymysql.connect(host="127.0.0.1", port=3306, user="root", connect_timeout=5).close()
+    except pymysql.MySQLError as exc:
+        unavailable("MariaDB at 127.0.0.1:3306", exc)
+
+
 def _as_ci(story: Story, target: Target, monkeypatch: pytest.MonkeyPatch) -> Result:
     """`plan --detailed-exitcode` with a token holding only the example's `sealkeep-plan`."""
     token = target.client().auth.token.create(policies=["sealkeep-plan"], ttl="10m")
@@ -311,6 +321,7 @@ def test_operations_on_every_target(
     target: Target,
     tmp_path: Path,
     pg_user: str,
+    mariadb: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     vault = target.client()
