@@ -43,6 +43,8 @@ class Auth:
     no_default_policy: bool = False
     bound_cidrs: list[str] = field(default_factory=list)
     alias_name: str = ""
+    # Names of external groups the login proves membership of (JWT `groups_claim`).
+    group_aliases: list[str] = field(default_factory=list)
     # Filled in by the core once the token exists:
     client_token: str = ""
     accessor: str = ""

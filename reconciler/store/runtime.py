@@ -328,6 +328,10 @@ class Runtime:
         from reconciler.store.core import auth_to_token_params
 
         auth.entity_id = auth.entity_id or self._entity_for(mount, auth.alias_name)
+        if auth.entity_id:  # as Vault, each login refreshes its external group memberships
+            self.identity.sync_external_groups(
+                auth.entity_id, mount.entry.accessor, auth.group_aliases
+            )
         system = mount.backend.ctx.system
         limits = (system.default_lease_ttl(), system.max_lease_ttl())
         token_id, entry = self.tokens.create(auth_to_token_params(req, mount, auth, limits))

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conformance.harness import Observation, Target, assert_same, observe, shape_of
+from tests.store.auth.support import rsa_key
+from tests.store.auth.test_jwt import claims
 
 
 def _enable_approle(t: Target, path: str) -> str:
@@ -139,6 +141,18 @@ def test_groups_and_lookups(sealkeep: Target, bao: Target, unique: str) -> None:
                 )
             ),
             "group-missing": observe(t.http("GET", "identity/group/name/nobody-at-all")),
+            "delete-inner": observe(t.http("DELETE", f"identity/group/id/{inner_id}")),
+            "outer-after": Observation(
+                200,
+                values={
+                    "members": t.http("GET", f"identity/group/name/outer-{unique}").json()["data"][
+                        "member_group_ids"
+                    ],
+                    "entity-groups": client.secrets.identity.read_entity(entity_id)["data"][
+                        "group_ids"
+                    ],
+                },
+            ),
         }
 
     assert_same("identity-groups", scenario, sealkeep, bao)
@@ -209,3 +223,49 @@ def test_group_policy_reaches_approle_token_at_request_time(
         }
 
     assert_same("identity-group-policy", scenario, sealkeep, bao)
+
+
+def test_jwt_groups_claim_joins_external_groups(sealkeep: Target, bao: Target, unique: str) -> None:
+    """A JWT login's `groups_claim` makes its entity a member of the external groups whose
+    alias names a claimed group; a later login without the group takes the membership away."""
+    signer = rsa_key("conformance")
+
+    def scenario(t: Target) -> dict[str, Observation]:
+        mount = f"jwt-{unique}"
+        t.http("POST", f"sys/auth/{mount}", {"type": "jwt"})
+        accessor = str(t.http("GET", "sys/auth").json()["data"][f"{mount}/"]["accessor"])
+        t.http("POST", f"auth/{mount}/config", {"jwt_validation_pubkeys": [signer.public_pem()]})
+        role = {
+            "role_type": "jwt",
+            "user_claim": "sub",
+            "groups_claim": "groups",
+            "bound_audiences": ["sealkeep"],
+        }
+        t.http("POST", f"auth/{mount}/role/ci", role)
+        made = t.http("POST", "identity/group", {"name": f"ext-{unique}", "type": "external",
+                                                 "policies": ["ext-policy"]})  # fmt: skip
+        group_id = made.json()["data"]["id"]
+        alias = {"name": "admins", "mount_accessor": accessor, "canonical_id": group_id}
+        alias_made = t.http("POST", "identity/group-alias", alias)
+
+        def login(groups: object) -> Any:
+            token = signer.sign(claims(sub=f"dev-{unique}", groups=groups))
+            return t.http("POST", f"auth/{mount}/login", {"role": "ci", "jwt": token})
+
+        joined = login(["admins", "others"])
+        group = t.http("GET", f"identity/group/id/{group_id}").json()["data"]
+        left = login(["others"])
+        after = t.http("GET", f"identity/group/id/{group_id}").json()["data"]
+        return {
+            "group-alias": observe(alias_made),
+            "group-read": Observation(200, values={"alias": group["alias"]["name"]}),
+            "login-joined": observe(
+                joined, identity=joined.json()["auth"].get("identity_policies")
+            ),
+            "member": Observation(200, values={"members": len(group["member_entity_ids"] or [])}),
+            "login-left": observe(left, identity=left.json()["auth"].get("identity_policies")),
+            "not-member": Observation(200, values={"members": after["member_entity_ids"]}),
+            "bad-groups": observe(login({"not": "a list"})),
+        }
+
+    assert_same("identity-external-groups", scenario, sealkeep, bao)

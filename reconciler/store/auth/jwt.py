@@ -110,6 +110,20 @@ def get_claim(claims: dict[str, Any], name: str, pointer: bool = True) -> Any:
     return node
 
 
+def _groups(claims: dict[str, Any], role: JWTRole) -> list[str]:
+    """The role's `groups_claim` values: the external groups the login joins (as Vault)."""
+    if not role.groups_claim:
+        return []
+    value = get_claim(claims, role.groups_claim)
+    if value is None:
+        raise BadRequest(f'"{role.groups_claim}" claim not found in token')
+    items = value if isinstance(value, list) else [value]
+    names = [claim_text(item) for item in items]
+    if any(name is None for name in names):
+        raise BadRequest(f'"{role.groups_claim}" claim values must be strings')
+    return [name for name in names if name]
+
+
 def claim_text(value: Any) -> str | None:
     """A scalar claim as a string (JSON booleans as true/false), or None for anything else."""
     if isinstance(value, bool):
@@ -460,6 +474,7 @@ class JWTBackend(Backend):
         auth = role.token.fill(Auth())
         auth.metadata = {**_mapped_metadata(claims, role), "role": role_name}
         auth.alias_name = user
+        auth.group_aliases = _groups(claims, role)
         auth.display_name = login_display_name(self.ctx.mount.path, user)
         return auth
 

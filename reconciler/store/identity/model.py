@@ -49,10 +49,11 @@ class Group:
     id: str
     name: str
     type: Literal["internal", "external"] = "internal"
-    policies: list[str] = field(default_factory=list)
+    # None until first set (OpenBao answers null, then [] once a list was given or emptied).
+    policies: list[str] | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-    member_entity_ids: list[str] = field(default_factory=list)
-    member_group_ids: list[str] = field(default_factory=list)
+    member_entity_ids: list[str] | None = None
+    member_group_ids: list[str] | None = None
     creation_time: float = 0.0
     last_update_time: float = 0.0
     modify_index: int = 0

@@ -49,7 +49,7 @@ def entity_data(store: IdentityStore, entity: Entity) -> dict[str, Any]:
         "metadata": dict(entity.metadata) or None,
         "name": entity.name,
         "namespace_id": NAMESPACE_ID,
-        "policies": list(entity.policies) or None,
+        "policies": list(entity.policies),
     }
 
 
@@ -61,14 +61,14 @@ def group_data(store: IdentityStore, group: Group) -> dict[str, Any]:
         "creation_time": rfc3339nano(group.creation_time),
         "id": group.id,
         "last_update_time": rfc3339nano(group.last_update_time),
-        "member_entity_ids": list(group.member_entity_ids) or None,
-        "member_group_ids": list(group.member_group_ids) or None,
+        "member_entity_ids": group.member_entity_ids,
+        "member_group_ids": group.member_group_ids,
         "metadata": dict(group.metadata) or None,
         "modify_index": group.modify_index,
         "name": group.name,
         "namespace_id": NAMESPACE_ID,
         "parent_group_ids": store.parent_group_ids(group.id) or None,
-        "policies": list(group.policies) or None,
+        "policies": group.policies,
         "type": group.type,
     }
 
@@ -96,7 +96,7 @@ def group_key_info(store: IdentityStore) -> dict[str, Any]:
     return {
         g.id: {
             "name": g.name,
-            "num_member_entities": len(g.member_entity_ids),
+            "num_member_entities": len(g.member_entity_ids or ()),
             "num_parent_groups": len(store.parent_group_ids(g.id)),
         }
         for g in store.groups.values()

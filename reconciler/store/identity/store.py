@@ -137,14 +137,16 @@ class IdentityStore:
 
     def parent_group_ids(self, group_id: str) -> list[str]:
         """Groups that list `group_id` among their member groups."""
-        return sorted(g.id for g in self.groups.values() if group_id in g.member_group_ids)
+        return sorted(g.id for g in self.groups.values() if group_id in (g.member_group_ids or ()))
 
     def group_ids(self, entity_id: str) -> tuple[list[str], list[str]]:
         """(direct, inherited) group ids of an entity (inherited: ancestors of direct ones)."""
         cached = self._group_ids.get(entity_id)
         if cached is not None:
             return cached
-        direct = sorted(g.id for g in self.groups.values() if entity_id in g.member_entity_ids)
+        direct = sorted(
+            g.id for g in self.groups.values() if entity_id in (g.member_entity_ids or ())
+        )
         seen = set(direct)
         todo = list(direct)
         while todo:
@@ -169,7 +171,7 @@ class IdentityStore:
             names.update(entity.policies)
             direct, inherited = self.group_ids(entity_id)
             for group_id in (*direct, *inherited):
-                names.update(self.groups[group_id].policies)
+                names.update(self.groups[group_id].policies or ())
         result = tuple(sorted(names))
         self._policies[entity_id] = result
         return result
@@ -221,7 +223,7 @@ class IdentityStore:
             for alias in self.aliases_of(entity_id):
                 self._delete("alias", alias.id)
             for group in list(self.groups.values()):
-                if entity_id in group.member_entity_ids:
+                if group.member_entity_ids and entity_id in group.member_entity_ids:
                     group.member_entity_ids.remove(entity_id)
                     self._touch(group)
             self._delete("entity", entity_id)
@@ -283,6 +285,27 @@ class IdentityStore:
             entity, _ = self.write_entity(None, EntityFields())
             self._save(self._new_alias(entity.id, accessor, alias_name))
             return entity.id
+
+    def sync_external_groups(self, entity_id: str, accessor: str, names: list[str]) -> None:
+        """Make the entity a member of exactly the external groups whose alias on this
+        mount is among `names` (a login's group claim); other mounts' groups stay."""
+        if not self.group_aliases:
+            return
+        wanted = set(names)
+        with self._lock:
+            for alias in list(self.group_aliases.values()):
+                group = self.groups.get(alias.canonical_id)
+                if alias.mount_accessor != accessor or group is None:
+                    continue
+                members = group.member_entity_ids or []
+                member = entity_id in members
+                if (alias.name in wanted) != member:
+                    if member:
+                        members.remove(entity_id)
+                    else:
+                        members.append(entity_id)
+                    group.member_entity_ids = members
+                    self._touch(group)
 
     def forget_mount(self, accessor: str) -> None:
         """An auth mount went away: its aliases go with it (entities stay, as in Vault)."""
@@ -350,7 +373,7 @@ class IdentityStore:
         seen: set[str] = set()
         todo = [group_id]
         while todo:
-            for child in self.groups[todo.pop()].member_group_ids:
+            for child in self.groups[todo.pop()].member_group_ids or ():
                 if child not in seen and child in self.groups:
                     seen.add(child)
                     todo.append(child)
@@ -362,7 +385,10 @@ class IdentityStore:
             if group_id not in self.groups:
                 return
             for parent in self.parent_group_ids(group_id):
-                self.groups[parent].member_group_ids.remove(group_id)
+                siblings = self.groups[parent].member_group_ids or []
+                # OpenBao answers null once the last member group is deleted.
+                left = [g for g in siblings if g != group_id]
+                self.groups[parent].member_group_ids = left or None
                 self._touch(self.groups[parent])
             alias = self.group_alias_of(group_id)
             if alias is not None:
