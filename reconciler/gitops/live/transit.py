@@ -88,10 +88,8 @@ class TransitKeyHandler:
             client.write_data(state.ref.address, data=created)
         config = {name: f[name] for name in CONFIG_FIELDS}
         config["auto_rotate_period"] = f"{f['auto_rotate_period']}s"
-        if not f["exportable"]:  # only ever turned on: sending false could be refused
-            del config["exportable"]
-        if not f["allow_plaintext_backup"]:
-            del config["allow_plaintext_backup"]
+        # exportable / allow_plaintext_backup false is sent as it is: a store ignores it once
+        # the switch is on (as OpenBao), and the plan says so each time.
         client.write_data(f"{state.ref.address}/config", data=config)
 
     def delete(self, client: hvac.Client, ref: ObjectRef, view: StoreView) -> None:

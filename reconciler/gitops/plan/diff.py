@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.gitops.live.inventory import Inventory, InventoryEntry
-from reconciler.gitops.live.model import Fingerprinter, LiveState, ObjectRef, ObjectState
+from reconciler.gitops.live.model import Fields, Fingerprinter, LiveState, ObjectRef, ObjectState
 from reconciler.gitops.live.reader import unmanaged
 from reconciler.gitops.live.registry import handler_for
 from reconciler.gitops.live.unreturned import complete
@@ -93,17 +93,28 @@ def _object_change(
         action = Action.REPLACE if forced else Action.UPDATE
         if forced:
             notes.append(f"replaced because {', '.join(forced)} cannot change in place")
-        if forced and want.ref.kind == "TransitKey" and not have.fields.get("deletion_allowed"):
-            notes.append(
-                "apply will refuse: the live key has deletion_allowed false "
-                "(set deletion_allowed: true and apply that first)"
-            )
+        if want.ref.kind == "TransitKey":
+            notes += transit_key_notes(have.fields, want.fields, bool(forced))
         if not managed:
             notes.append("adopts an existing object that is not yet managed")
     return Change(
         action, want.ref, before, after, tuple(fields), tuple(keys), tuple(notes),
         desired=want.fields, source=source, adopt=have is not None and not managed,
     )  # fmt: skip
+
+
+def transit_key_notes(have: Fields, want: Fields, replaced: bool) -> list[str]:
+    """What apply will refuse about a transit key, said in the plan a reviewer reads."""
+    notes = []
+    if replaced and not have.get("deletion_allowed"):
+        notes.append(
+            "apply will refuse: the live key has deletion_allowed false "
+            "(set deletion_allowed: true and apply that first)"
+        )
+    for switch in ("exportable", "allow_plaintext_backup"):
+        if have.get(switch) and not want.get(switch):
+            notes.append(f"{switch} cannot be turned off once on: the store keeps it on")
+    return notes
 
 
 def _replaced_prefixes(changes: Sequence[Change]) -> tuple[str, ...]:

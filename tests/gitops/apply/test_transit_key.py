@@ -93,6 +93,13 @@ def test_create_edit_and_a_guarded_replace(
     assert keys.apply(keys.plan()).ok
     assert target.read(f"{mount}/keys/app")["data"]["exportable"] is True
     assert not keys.plan().has_changes
+    # Exportable can never be turned off: the store ignores it, so every plan says so.
+    write_key(keys, unique, auto_rotate_period="24h")
+    note = "exportable cannot be turned off once on: the store keeps it on"
+    assert note in key_change(keys.plan()).notes
+    assert keys.apply(keys.plan()).ok
+    assert target.read(f"{mount}/keys/app")["data"]["exportable"] is True
+    assert note in key_change(keys.plan()).notes, "the plan keeps saying it"
 
     # A type change replaces the key: its material (and what it encrypted) would be lost.
     write_key(keys, unique, type="chacha20-poly1305", exportable=True)

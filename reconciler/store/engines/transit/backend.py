@@ -222,14 +222,14 @@ class TransitBackend(Backend):
             raise BadRequest(
                 "minimum encryption version cannot be set lower than minimum decryption version"
             )
-        for switch in ("exportable", "allow_plaintext_backup"):
-            if data.present(switch) and getattr(key, switch) and not data.get(switch):
-                raise BadRequest(f"{switch} cannot be disabled once enabled")
         key.min_decryption_version = new_decrypt
         key.min_encryption_version = new_encrypt
-        for switch in ("deletion_allowed", "exportable", "allow_plaintext_backup"):
-            if data.present(switch):
-                setattr(key, switch, data.get(switch))
+        if data.present("deletion_allowed"):
+            key.deletion_allowed = data.get("deletion_allowed")
+        # As OpenBao: these only ever turn on; a false is accepted and changes nothing.
+        for switch in ("exportable", "allow_plaintext_backup"):
+            if data.present(switch) and data.get(switch):
+                setattr(key, switch, True)
         if data.present("auto_rotate_period"):
             key.auto_rotate_period = data.get("auto_rotate_period")
 
