@@ -11,7 +11,8 @@ from typing import Any
 from reconciler.store.errors import BadRequest, NotFound
 from reconciler.store.framework import Backend, Field, FieldData, FieldType, MountContext, PathSpec
 from reconciler.store.identity import render
-from reconciler.store.identity.store import AliasFields, EntityFields, GroupFields, IdentityStore
+from reconciler.store.identity.model import AliasFields, EntityFields, GroupFields
+from reconciler.store.identity.store import IdentityStore
 from reconciler.store.logical import Operation, Request, Response
 
 _ID = r"(?P<id>[^/]+)"

@@ -6,6 +6,7 @@ Each object is one JSON document in the barrier (`entity/<id>`, `alias/<id>`, `g
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -125,3 +126,55 @@ def group_alias_json(alias: GroupAlias, mount_path: str, mount_type: str) -> dic
         "name": alias.name,
         "namespace_id": NAMESPACE_ID,
     }
+
+
+class EntityFields:
+    """The fields of an entity write; None means "leave as it is"."""
+
+    def __init__(
+        self,
+        name: str = "",
+        policies: Iterable[str] | None = None,
+        metadata: dict[str, str] | None = None,
+        disabled: bool | None = None,
+    ) -> None:
+        self.name = name
+        self.policies = None if policies is None else list(policies)
+        self.metadata = metadata
+        self.disabled = disabled
+
+
+class AliasFields:
+    """The fields of an entity-alias write; empty means "leave as it is"."""
+
+    def __init__(
+        self,
+        name: str = "",
+        mount_accessor: str = "",
+        canonical_id: str = "",
+        custom_metadata: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.mount_accessor = mount_accessor
+        self.canonical_id = canonical_id
+        self.custom_metadata = custom_metadata
+
+
+class GroupFields:
+    """The fields of a group write; None means "leave as it is"."""
+
+    def __init__(
+        self,
+        name: str = "",
+        type: str = "",
+        policies: Iterable[str] | None = None,
+        metadata: dict[str, str] | None = None,
+        member_entity_ids: Iterable[str] | None = None,
+        member_group_ids: Iterable[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.policies = None if policies is None else list(policies)
+        self.metadata = metadata
+        self.member_entity_ids = None if member_entity_ids is None else list(member_entity_ids)
+        self.member_group_ids = None if member_group_ids is None else list(member_group_ids)

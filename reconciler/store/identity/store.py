@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from reconciler.store.errors import BadRequest, InternalError, multierror
 from reconciler.store.identity.model import (
     KINDS,
     Alias,
+    AliasFields,
     Entity,
+    EntityFields,
     Group,
     GroupAlias,
+    GroupFields,
     Stored,
     decode,
     encode,
@@ -424,55 +427,3 @@ class IdentityStore:
         with self._lock:
             if alias_id in self.group_aliases:
                 self._delete("group-alias", alias_id)
-
-
-class EntityFields:
-    """The fields of an entity write; None means "leave as it is"."""
-
-    def __init__(
-        self,
-        name: str = "",
-        policies: Iterable[str] | None = None,
-        metadata: dict[str, str] | None = None,
-        disabled: bool | None = None,
-    ) -> None:
-        self.name = name
-        self.policies = None if policies is None else list(policies)
-        self.metadata = metadata
-        self.disabled = disabled
-
-
-class AliasFields:
-    """The fields of an entity-alias write; empty means "leave as it is"."""
-
-    def __init__(
-        self,
-        name: str = "",
-        mount_accessor: str = "",
-        canonical_id: str = "",
-        custom_metadata: dict[str, str] | None = None,
-    ) -> None:
-        self.name = name
-        self.mount_accessor = mount_accessor
-        self.canonical_id = canonical_id
-        self.custom_metadata = custom_metadata
-
-
-class GroupFields:
-    """The fields of a group write; None means "leave as it is"."""
-
-    def __init__(
-        self,
-        name: str = "",
-        type: str = "",
-        policies: Iterable[str] | None = None,
-        metadata: dict[str, str] | None = None,
-        member_entity_ids: Iterable[str] | None = None,
-        member_group_ids: Iterable[str] | None = None,
-    ) -> None:
-        self.name = name
-        self.type = type
-        self.policies = None if policies is None else list(policies)
-        self.metadata = metadata
-        self.member_entity_ids = None if member_entity_ids is None else list(member_entity_ids)
-        self.member_group_ids = None if member_group_ids is None else list(member_group_ids)
