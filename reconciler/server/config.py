@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import hcl
-import yaml
 
 from reconciler.server.limits import ListenerLimits, limits_from
+from reconciler.vocabulary import yaml12
 from reconciler.vocabulary.durations import parse_duration
 from reconciler.vocabulary.errors import SealkeepError
 
@@ -80,7 +80,7 @@ def read_config_document(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
     try:
-        doc = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else hcl.loads(text)
+        doc = yaml12.load(text) if path.suffix in (".yaml", ".yml") else hcl.loads(text)
     except Exception as exc:  # both parsers raise their own error types
         raise ConfigError(f"{path}: cannot parse config: {exc}") from None
     if not isinstance(doc, dict):

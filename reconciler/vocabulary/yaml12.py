@@ -134,3 +134,38 @@ _TAGS: Final[dict[type, str]] = {
     float: FLOAT,
     str: STR,
 }
+
+
+def load(text: str) -> object:
+    """One YAML document as plain Python values under this rule set (for small files that
+    need no line numbers: the server's YAML config, `sealkeep run --env-file`, SOPS metadata).
+
+    Raises `yaml.YAMLError` for text that is not YAML.
+    """
+    import yaml  # only where a reader needs it: the rule set itself has no dependency
+
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class _Loader(base):  # type: ignore[valid-type, misc]
+        yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+        def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+            if kind is yaml.ScalarNode and implicit[0]:
+                return tag_of(value)
+            return str(super().resolve(kind, value, implicit))
+
+    node = yaml.compose(text, Loader=_Loader)
+    return None if node is None else _plain(node)
+
+
+def _plain(node: object) -> object:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return {str(_plain(key)): _plain(value) for key, value in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item) for item in node.value]
+    assert isinstance(node, yaml.ScalarNode)
+    if node.tag in (NULL, BOOL, INT, FLOAT, STR):
+        return construct(node.tag, node.value)
+    return node.value  # another tag (`!!timestamp`, `!custom`): its text

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from reconciler.client.errors import ClientInputError
+from reconciler.vocabulary import yaml12
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -54,7 +55,7 @@ def _ref(env: str, target: str, where: str) -> SecretRef:
 def load_env_file(path: Path) -> list[SecretRef]:
     """The references of a YAML file mapping variable names to `mount/path#field`."""
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml12.load(path.read_text())
     except OSError as exc:
         raise ClientInputError(f"cannot read: {exc.strerror}", where=str(path)) from None
     except yaml.YAMLError as exc:

@@ -24,6 +24,7 @@ from reconciler.gitops.sops import decrypt_file, decrypt_files
 from reconciler.gitops.sops.config import find_creation_rule
 from reconciler.gitops.sops.errors import SopsError
 from reconciler.gitops.sops.metadata import parse as parse_metadata
+from reconciler.vocabulary import yaml12
 from reconciler.vocabulary.errors import SealkeepError
 
 SENSITIVE_KINDS = frozenset({"Secret"})
@@ -142,7 +143,7 @@ def decrypt_sources(
 def _file_recipients(path: Path) -> tuple[str, ...]:
     """The age recipients a SOPS file names (empty when its metadata cannot be read)."""
     try:
-        tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tree = yaml12.load(path.read_text(encoding="utf-8"))
         block = tree.get("sops") if isinstance(tree, Mapping) else None
         return parse_metadata(block, str(path)).recipients if block is not None else ()
     except (OSError, UnicodeDecodeError, yaml.YAMLError, SopsError):

@@ -112,6 +112,8 @@ def _readers() -> dict[str, Any]:
         "sops event builder": lambda text: (load_documents(text) or [None])[0],
         "sops full loader": lambda text: yaml.load(text, Loader=yamlio._FastLoader),
         "sops round trip": lambda text: to_plain(yamlio.load_roundtrip(text, "x.yaml")),
+        # The small readers (server YAML config, `sealkeep run --env-file`, SOPS metadata):
+        "yaml12.load": yaml12.load,
     }
 
 
