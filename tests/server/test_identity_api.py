@@ -3,6 +3,7 @@ tokens are refused, and entities, aliases and group policies survive a restart."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import hvac
@@ -75,3 +76,35 @@ def test_identity_and_group_policies_survive_a_restart(tmp_path: Path) -> None:
         assert again["auth"]["identity_policies"] == ["read-app"]
     finally:
         server.stop()
+
+
+def test_audit_names_the_entity_and_its_group_policies(
+    vault: hvac.Client, tmp_path: Path, unique: str
+) -> None:
+    log = tmp_path / "audit.log"
+    device = f"id-{unique}"
+    vault.sys.enable_audit_device("file", path=device, options={"file_path": str(log)})
+    try:
+        mount = f"ar-{unique}"
+        vault.sys.enable_auth_method("approle", path=mount)
+        vault.write_data(f"auth/{mount}/role/app", data={"token_policies": "default"})
+        role_id = vault.read(f"auth/{mount}/role/app/role-id")["data"]["role_id"]
+        secret_id = vault.write_data(f"auth/{mount}/role/app/secret-id")["data"]["secret_id"]
+        login = hvac.Client(url=vault.url).auth.approle.login(
+            role_id, secret_id, mount_point=mount
+        )["auth"]
+        vault.secrets.identity.create_or_update_group(
+            name=f"g-{unique}", policies=[f"p-{unique}"], member_entity_ids=[login["entity_id"]]
+        )
+        hvac.Client(url=vault.url, token=login["client_token"]).auth.token.lookup_self()
+    finally:
+        vault.sys.disable_audit_device(device)
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    logins = [e for e in entries if e["type"] == "response" and e["request"]["path"].endswith(
+        f"{mount}/login")]  # fmt: skip
+    assert logins[0]["response"]["auth"]["entity_id"] == login["entity_id"]
+    [lookup] = [e for e in entries if e["type"] == "request"
+                and e["request"]["path"] == "auth/token/lookup-self"]  # fmt: skip
+    assert lookup["auth"]["entity_id"] == login["entity_id"]
+    assert lookup["auth"]["identity_policies"] == [f"p-{unique}"]
+    assert f"p-{unique}" in lookup["auth"]["policies"]

@@ -45,6 +45,8 @@ def request_auth(req: Request, fh: FieldHasher, error: str | None) -> dict[str, 
     _put(out, "policies", list(req.policies))
     if te is not None:
         _put(out, "token_policies", list(te.policies))
+        # `policies` holds the entity's group policies too (the core adds them at request time).
+        _put(out, "identity_policies", [p for p in req.policies if p not in te.policies])
         _put(out, "metadata", dict(te.meta))
     _put(out, "entity_id", req.entity_id or (te.entity_id if te else ""))
     out["token_type"] = te.token_type if te is not None and te.token_type else "default"
@@ -100,6 +102,7 @@ def _response_auth(auth: Auth, fh: FieldHasher, issued: float) -> dict[str, Any]
     _put(out, "display_name", auth.display_name)
     _put(out, "policies", policies)
     _put(out, "token_policies", policies)
+    _put(out, "identity_policies", list(auth.identity_policies))
     _put(out, "metadata", dict(auth.metadata))
     _put(out, "num_uses", auth.num_uses)
     _put(out, "entity_id", auth.entity_id)
