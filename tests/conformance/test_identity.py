@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.harness import Observation, Target, assert_same, observe, shape_of
+from tests.conformance.harness import (
+    Observation,
+    Target,
+    assert_same,
+    observe,
+    observe_cli,
+    shape_of,
+)
 from tests.store.auth.support import rsa_key
 from tests.store.auth.test_jwt import claims
 
@@ -269,3 +276,26 @@ def test_jwt_groups_claim_joins_external_groups(sealkeep: Target, bao: Target, u
         }
 
     assert_same("identity-external-groups", scenario, sealkeep, bao)
+
+
+def test_bao_cli_identity_commands(sealkeep: Target, bao: Target, unique: str) -> None:
+    def scenario(t: Target) -> dict[str, Observation]:
+        name = f"cli-{unique}"
+        made = t.cli("write", "-format=json", "identity/entity", f"name={name}",
+                     "policies=a,b", "metadata=team=payments", "metadata=tier=1")  # fmt: skip
+        read = t.cli("read", "-format=json", f"identity/entity/name/{name}")
+        group = t.cli("write", "identity/group", f"name=g-{name}", "policies=gp")
+        listed = t.cli("list", "identity/group/name")
+        return {
+            "write": observe_cli(made),
+            "read": observe_cli(
+                read,
+                policies=read.json()["data"]["policies"],
+                metadata=read.json()["data"]["metadata"],
+            ),
+            "group": observe_cli(group),
+            "list": observe_cli(listed, listed=f"g-{name}" in listed.stdout),
+            "read-missing": observe_cli(t.cli("read", "identity/entity/name/nobody-at-all")),
+        }
+
+    assert_same("identity-cli", scenario, sealkeep, bao)
