@@ -20,7 +20,7 @@ from reconciler.store.engines.cubbyhole import CubbyholeBackend
 from reconciler.store.errors import AuditFailed, BadRequest
 from reconciler.store.framework import Backend, MountContext, MountEntry, SystemView
 from reconciler.store.identity.backend import IdentityBackend
-from reconciler.store.identity.store import IdentityStore
+from reconciler.store.identity.store import EntityDisabled, IdentityStore
 from reconciler.store.ids import mount_accessor, new_uuid
 from reconciler.store.leases import LeaseManager
 from reconciler.store.lockout import UserLockout, parse_user_lockout_config
@@ -328,6 +328,8 @@ class Runtime:
         from reconciler.store.core import auth_to_token_params
 
         auth.entity_id = auth.entity_id or self._entity_for(mount, auth.alias_name)
+        if self.identity.is_disabled(auth.entity_id):
+            raise EntityDisabled()  # as Vault: a disabled entity cannot log in
         if auth.entity_id:  # as Vault, each login refreshes its external group memberships
             self.identity.sync_external_groups(
                 auth.entity_id, mount.entry.accessor, auth.group_aliases

@@ -299,3 +299,27 @@ def test_bao_cli_identity_commands(sealkeep: Target, bao: Target, unique: str) -
         }
 
     assert_same("identity-cli", scenario, sealkeep, bao)
+
+
+def test_a_disabled_entity_cannot_log_in_nor_use_its_tokens(
+    sealkeep: Target, bao: Target, unique: str
+) -> None:
+    def scenario(t: Target) -> dict[str, Observation]:
+        mount = f"dis-{unique}"
+        _enable_approle(t, mount)
+        t.http("POST", f"auth/{mount}/role/app", {"token_policies": "default"})
+        first = _login(t, mount, "app")
+        t.http("POST", f"identity/entity/id/{first['entity_id']}", {"disabled": True})
+        used = t.http("GET", "auth/token/lookup-self", token=first["client_token"])
+        role_id = t.http("GET", f"auth/{mount}/role/app/role-id").json()["data"]["role_id"]
+        secret = t.http("POST", f"auth/{mount}/role/app/secret-id").json()["data"]["secret_id"]
+        login = t.http("POST", f"auth/{mount}/login", {"role_id": role_id, "secret_id": secret})
+        t.http("POST", f"identity/entity/id/{first['entity_id']}", {"disabled": False})
+        again = t.http("GET", "auth/token/lookup-self", token=first["client_token"])
+        return {
+            "token-of-disabled": observe(used, errors=used.json()["errors"]),
+            "login-of-disabled": observe(login, errors=login.json()["errors"]),
+            "enabled-again": observe(again),
+        }
+
+    assert_same("identity-disabled", scenario, sealkeep, bao)

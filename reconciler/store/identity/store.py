@@ -12,7 +12,13 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from reconciler.store.errors import BadRequest, InternalError, multierror
+from reconciler.store.errors import (
+    BadRequest,
+    InternalError,
+    PermissionDenied,
+    StoreError,
+    multierror,
+)
 from reconciler.store.identity.model import (
     KINDS,
     Alias,
@@ -32,6 +38,13 @@ from reconciler.store.timefmt import now
 
 # accessor -> (mount path such as "auth/approle/", mount type), or None when not mounted
 MountResolver = Callable[[str], tuple[str, str] | None]
+
+
+class EntityDisabled(PermissionDenied):
+    """403 for a login or a token of a disabled entity (OpenBao's plain wording)."""
+
+    def __init__(self) -> None:
+        StoreError.__init__(self, "permission denied")
 
 
 class IdentityStore:
