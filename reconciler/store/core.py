@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from reconciler.store.acl.acl import ACLResult
 from reconciler.store.auth.token_entry import TokenEntry
 from reconciler.store.auth.tokens import TokenParams, TokenStore
-from reconciler.store.autoseal import AutoSeal
 from reconciler.store.barrier import Barrier
 from reconciler.store.ceremonies import RekeyCeremony, RootGeneration
+from reconciler.store.core_autoseal import AutoUnsealMixin
+from reconciler.store.core_snapshots import SnapshotMixin
 from reconciler.store.errors import (
     BadRequest,
     InvalidToken,
@@ -38,14 +39,7 @@ from reconciler.store.runtime import Runtime
 from reconciler.store.seal import InitResult, SealManager
 from reconciler.store.seal_auto import AutoUnseal
 from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
-from reconciler.store.snapshot import (
-    SEALED_SUMS_PATH,
-    SnapshotHeader,
-    consistent_items,
-    restore_items,
-    write_snapshot,
-)
-from reconciler.store.snapshot_schedule import SnapshotPolicy, SnapshotSchedule
+from reconciler.store.snapshot_schedule import SnapshotSchedule
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
 from reconciler.store.telemetry import StateGauges, Telemetry, TimedStorage
@@ -80,7 +74,7 @@ def validate_path(path: str) -> None:
         raise BadRequest(f'invalid request path "{path}"')
 
 
-class Core:
+class Core(AutoUnsealMixin, SnapshotMixin):
     """The store: a barrier, a seal, and (while unsealed) a `Runtime` of live services."""
 
     def __init__(self, storage: Storage, config: CoreConfig | None = None) -> None:
@@ -137,67 +131,6 @@ class Core:
             runtime, self.runtime = self.runtime, None
             if runtime is not None:
                 runtime.close()
-
-    # -- auto-unseal -------------------------------------------------------------------------
-
-    def use_autoseal(self, seal: AutoSeal | None, source: AutoSeal | None) -> None:
-        """Unseal through `seal` (a migration from `source` when it is set and disabled)."""
-        self.autoseal = AutoUnseal(self.storage, self.barrier, seal, source)
-        self.seal.auto = self.autoseal
-
-    @property
-    def auto_sealed(self) -> bool:
-        """True when an active auto seal is configured (init makes recovery shares)."""
-        return self.autoseal is not None and self.autoseal.seal is not None
-
-    def auto_unseal(self) -> bool:
-        """Unseal with the seal's help; False when not applicable (no seal, not initialised,
-        a migration pending, already unsealed). Unavailable when the seal cannot answer."""
-        autoseal = self.autoseal
-        if autoseal is None or autoseal.seal is None or not self.barrier.initialized():
-            return False
-        if not self.barrier.sealed or autoseal.migration() is not None:
-            return False
-        if autoseal.stored_type() != autoseal.seal.type_name:
-            return False
-        self.barrier.unseal(autoseal.unseal_key())
-        self.seal.cluster()
-        self.after_unseal()
-        return True
-
-    def start_auto_unseal(self, wait: float = 1.0) -> None:
-        """Try to auto-unseal in the background until it works, backing off to 30 s while the
-        seal cannot be reached (the server answers sealed meanwhile)."""
-
-        stop = self._closing
-
-        def attempt() -> None:
-            delay = wait
-            while not stop.is_set():
-                try:
-                    self.auto_unseal()
-                    return
-                except Unavailable as exc:
-                    log.warning("auto-unseal: %s; retrying in %.0f s", exc, delay)
-                stop.wait(delay)
-                delay = min(delay * 2, 30.0)
-
-        threading.Thread(target=attempt, name="sealkeep-auto-unseal", daemon=True).start()
-
-    def _check_root_share(self, key: bytes) -> bool:
-        if self.autoseal is not None and self.autoseal.stored_type() not in ("", "shamir"):
-            return self.autoseal.check_recovery_key(key)
-        return self.barrier.check_unseal_key(key)
-
-    def _root_threshold(self) -> int:
-        if self.autoseal is not None and self.autoseal.stored_type() not in ("", "shamir"):
-            recovery = self.autoseal.recovery_config()
-            if recovery is not None:
-                return recovery.secret_threshold
-        config = self.barrier.read_seal_config()
-        if config is None:
-            raise BadRequest("Vault is not initialized")
-        return config.secret_threshold
 
     def _mint_root_token(self) -> str:
         """A new root token (the last step of sys/generate-root)."""
@@ -400,33 +333,6 @@ class Core:
         runtime = self.runtime
         mount = runtime.mounts.match(req.path) if runtime is not None else None
         return mount is None or not mount.backend.may_block(req.path[len(mount.route_prefix) :])
-
-    def take_snapshot(self) -> bytes:
-        """A snapshot file of all storage as of now (still encrypted; writers go on)."""
-        cluster = self.seal.cluster()
-        header = SnapshotHeader(
-            created=time.time(),
-            keyring_term=self.barrier.key_status().term,
-            cluster_id=cluster[1] if cluster else "",
-            storage_type=self.config.storage_type,
-        )
-        seal_sums = lambda sums: self.barrier.seal_blob(SEALED_SUMS_PATH, sums)  # noqa: E731
-        return write_snapshot(header, consistent_items(self.storage), seal_sums)
-
-    def schedule_snapshots(self, policy: SnapshotPolicy) -> None:
-        """Write a snapshot every `policy.interval` on the active node (see `tick`)."""
-        self.snapshots = SnapshotSchedule(policy, self.take_snapshot)
-
-    def restore_after_request(self, items: list[tuple[str, bytes]]) -> None:
-        """Replace all storage with a checked snapshot once this request is answered and
-        audited: seal first, so no service writes the old state over the restored one."""
-        self._pending_restore = items
-        self.request_seal()
-
-    def _finish_restore(self) -> None:
-        items, self._pending_restore = self._pending_restore, None
-        if items is not None:
-            restore_items(self.storage, items)
 
     def _handle_unsealed(self, runtime: Runtime, req: Request) -> Response | None:
         mount = runtime.mounts.match(req.path)
