@@ -18,6 +18,7 @@ from reconciler.gitops.live.roles import (
     JWT_ROLE_TABLE,
     KUBERNETES_ROLE_TABLE,
 )
+from reconciler.gitops.live.transit import TRANSIT_KEY_FIELDS
 
 API_VERSION = "sealkeep.io/v1"
 SECRETS_ENGINE_TYPES = frozenset(
@@ -121,7 +122,14 @@ def _mounted(state: ObjectState) -> dict[str, Any]:
     return {"mount": mount, **_trim(state.fields, ROLE_TABLES[state.ref.kind])}
 
 
+def _transit_key(state: ObjectState) -> dict[str, Any]:
+    mount, _, key = state.ref.address.rpartition("/keys/")
+    # The key's own name, always: metadata.name may be sanitised or suffixed on a clash.
+    return {"mount": mount, "name": key, **_trim(state.fields, TRANSIT_KEY_FIELDS)}
+
+
 SPECS: Mapping[str, Callable[[ObjectState], dict[str, Any]]] = {
+    "TransitKey": _transit_key,
     "SecretsEngine": _secrets_engine,
     "AuthMethod": _auth_method,
     "AuditDevice": _audit_device,

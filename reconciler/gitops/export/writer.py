@@ -86,6 +86,8 @@ def _group(state: ObjectState) -> str:
         return "platform/mounts.yaml"
     if kind == "RateLimitQuota":
         return "platform/quotas.yaml"
+    if kind == "TransitKey":
+        return f"transit/{manifest_name(address.rpartition('/keys/')[0])}.yaml"
     if address.startswith("auth/"):
         mount = address.removeprefix("auth/").rpartition("/role/")[0]
         return f"auth/{manifest_name(mount)}.yaml"

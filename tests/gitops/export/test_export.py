@@ -50,3 +50,17 @@ def test_secrets_need_recipients(vault: hvac.Client, unique: str, tmp_path: Path
     with pytest.raises(ExportRefused, match=r"no \.sops\.yaml in"):
         export_server(vault, ExportOptions(to=tmp_path / "out", secrets=True))
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_transit_keys_are_exported_with_their_own_name_and_settings(
+    vault: hvac.Client, unique: str, tmp_path: Path
+) -> None:
+    mount = f"{unique}-transit"
+    vault.sys.enable_secrets_engine("transit", path=mount)
+    vault.write(f"{mount}/keys/signing", type="ed25519")
+    vault.write(f"{mount}/keys/signing/config", deletion_allowed=True)
+    export_server(vault, ExportOptions(to=tmp_path / "out"))
+    keys = list(yaml.safe_load_all((tmp_path / "out" / "transit" / f"{mount}.yaml").read_text()))
+    assert [d["spec"] for d in keys] == [
+        {"mount": mount, "name": "signing", "type": "ed25519", "deletion_allowed": True}
+    ]
