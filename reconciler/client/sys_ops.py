@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-
 import hvac
 
 from reconciler.client.errors import ClientInputError
 from reconciler.client.results import Result, as_json, result_of
+from reconciler.vocabulary.otp import decode_token
 
 
 def seal_status(client: hvac.Client) -> Result:
@@ -145,11 +144,4 @@ def generate_root_cancel(client: hvac.Client) -> None:
 
 def decode_root_token(encoded: str, otp: str) -> str:
     """The root token from the encoded token and the OTP (done here: the OTP never travels)."""
-    padded = encoded + "=" * (-len(encoded) % 4)
-    try:
-        raw = base64.b64decode(padded, validate=True)
-    except ValueError:
-        raise ClientInputError("-decode is not valid base64") from None
-    if len(raw) != len(otp):
-        raise ClientInputError("the OTP does not match the encoded token's length")
-    return bytes(a ^ b for a, b in zip(raw, otp.encode(), strict=True)).decode(errors="replace")
+    return decode_token(encoded, otp)

@@ -28,6 +28,7 @@ from reconciler.store import shamir
 from reconciler.store.barrier import KEY_SIZE, Barrier, SealConfig
 from reconciler.store.errors import BadRequest
 from reconciler.store.seal import decode_key, validate_config
+from reconciler.vocabulary.otp import encode_token
 
 OTP_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 OTP_LENGTH = 28  # the length of a root token ("hvs." + 24), which the OTP must match
@@ -309,21 +310,3 @@ def _root_answer(nonce: str, progress: int, required: int, encoded: str) -> dict
         "otp_length": OTP_LENGTH,
         "complete": bool(encoded),
     }
-
-
-def encode_token(token: str, otp: str) -> str:
-    """XOR a token with an OTP of the same length, base64 without padding (Vault's)."""
-    raw = bytes(a ^ b for a, b in zip(token.encode(), otp.encode(), strict=True))
-    return base64.b64encode(raw).decode().rstrip("=")
-
-
-def decode_token(encoded: str, otp: str) -> str:
-    """The token from `encode_token`'s output and the OTP (`sys/decode-token`)."""
-    padded = encoded + "=" * (-len(encoded) % 4)
-    try:
-        raw = base64.b64decode(padded, validate=True)
-    except ValueError:
-        raise BadRequest("encoded token is not valid base64") from None
-    if len(raw) != len(otp):
-        raise BadRequest("the OTP does not have the length of the encoded token")
-    return bytes(a ^ b for a, b in zip(raw, otp.encode(), strict=True)).decode(errors="replace")

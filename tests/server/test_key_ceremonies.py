@@ -15,7 +15,7 @@ import hvac
 import hvac.exceptions
 import pytest
 
-from reconciler.store.ceremonies import decode_token
+from reconciler.vocabulary.otp import decode_token
 from tests.support.openbao import bao_binary
 from tests.support.servers import ServerProcess, init_and_unseal, start_sqlite_server
 

@@ -12,20 +12,13 @@ import hvac
 from tests.support.servers import (
     REPO_ROOT,
     ServerProcess,
-    free_port,
     init_and_unseal,
-    start_server,
+    start_with_config,
 )
 
 
 def _server(tmp_path: Path, storage_hcl: str, name: str) -> ServerProcess:
-    port = free_port()
-    config = tmp_path / f"{name}.hcl"
-    config.write_text(
-        storage_hcl
-        + f'listener "tcp" {{\n  address = "127.0.0.1:{port}"\n  tls_disable = true\n}}\n'
-    )
-    return start_server(["--config", str(config)], tmp_path / f"{name}.log", port)
+    return start_with_config(tmp_path, storage_hcl, name)
 
 
 def _sqlite(path: Path) -> str:

@@ -112,6 +112,18 @@ def start_dev_server(tmp_dir: Path, root_token: str = "root-test-token") -> Serv
     return server
 
 
+def start_with_config(
+    tmp_dir: Path, body: str, name: str = "server", port: int | None = None
+) -> ServerProcess:
+    """A server with the config `body` (storage, seal, ...) plus a plain-HTTP listener on
+    `port` (a free one by default); the config and log are `<name>.hcl` and `<name>.log`."""
+    port = port or free_port()
+    config = tmp_dir / f"{name}.hcl"
+    listener = f'listener "tcp" {{\n  address = "127.0.0.1:{port}"\n  tls_disable = true\n}}\n'
+    config.write_text(body + listener)
+    return start_server(["--config", str(config)], tmp_dir / f"{name}.log", port)
+
+
 def write_sqlite_config(tmp_dir: Path, port: int, db_path: Path) -> Path:
     """An HCL config for a SQLite-backed server on `port`."""
     config = tmp_dir / "server.hcl"

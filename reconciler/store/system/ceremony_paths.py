@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from reconciler.store.ceremonies import decode_token
 from reconciler.store.errors import BadRequest, Sealed, Standby, UnsupportedOperation
 from reconciler.store.framework import FieldType, coerce
 from reconciler.store.logical import Operation, Request, Response
+from reconciler.vocabulary.otp import OTPError, decode_token
 
 if TYPE_CHECKING:
     from reconciler.store.core import Core
@@ -102,7 +102,10 @@ def decode(core: Core, req: Request) -> Response:
     """PUT sys/decode-token {encoded_token, otp}: the token, for whoever holds the OTP."""
     if req.operation not in WRITE:
         raise UnsupportedOperation()
-    token = decode_token(_text(req, "encoded_token"), _text(req, "otp"))
+    try:
+        token = decode_token(_text(req, "encoded_token"), _text(req, "otp"))
+    except OTPError as exc:
+        raise BadRequest(str(exc)) from None
     body: dict[str, Any] = {"data": {"token": token}}
     return Response(raw=body)
 
