@@ -384,7 +384,11 @@ def _export_then_plan(story: Story, target: Target, into: Path) -> None:
     """`export --secrets` (values encrypted for the repo's recipients), then plan it."""
     into.mkdir()
     shutil.copy(story.root / ".sops.yaml", into / ".sops.yaml")
+    vault = target.client()  # a transit key made by hand, outside Git: export finds it
+    vault.sys.enable_secrets_engine("transit", path="transit")
+    vault.write("transit/keys/payments-signing", type="ed25519")
     exported = story.ok("export", "--to", str(into), "--secrets").output
+    assert "payments-signing" in (into / "transit" / "transit.yaml").read_text(encoding="utf-8")
     assert "placeholder  DatabaseConnection/platform-pg: root password" in exported
     value = _read(target.client(), "payments/staging/app")["stripe_api_key"]
     texts = [f.read_text(encoding="utf-8") for f in into.rglob("*") if f.is_file()]
