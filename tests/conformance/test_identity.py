@@ -254,6 +254,13 @@ def test_jwt_groups_claim_joins_external_groups(sealkeep: Target, bao: Target, u
         group_id = made.json()["data"]["id"]
         alias = {"name": "admins", "mount_accessor": accessor, "canonical_id": group_id}
         alias_made = t.http("POST", "identity/group-alias", alias)
+        alias_read = t.http("GET", f"identity/group-alias/id/{alias_made.json()['data']['id']}")
+        group_read = t.http("GET", f"identity/group/id/{group_id}")
+        found = t.http(
+            "POST",
+            "identity/lookup/group",
+            {"alias_name": "admins", "alias_mount_accessor": accessor},
+        )
 
         def login(groups: object) -> Any:
             token = signer.sign(claims(sub=f"dev-{unique}", groups=groups))
@@ -265,6 +272,9 @@ def test_jwt_groups_claim_joins_external_groups(sealkeep: Target, bao: Target, u
         after = t.http("GET", f"identity/group/id/{group_id}").json()["data"]
         return {
             "group-alias": observe(alias_made),
+            "group-alias-read": observe(alias_read, path=alias_read.json()["data"]["mount_path"]),
+            "external-group-read": observe(group_read),
+            "lookup-by-alias": observe(found, id=found.json()["data"]["id"] == group_id),
             "group-read": Observation(200, values={"alias": group["alias"]["name"]}),
             "login-joined": observe(
                 joined, identity=joined.json()["auth"].get("identity_policies")

@@ -117,8 +117,11 @@ def group_alias_json(alias: GroupAlias, mount_path: str, mount_type: str) -> dic
     return {
         "canonical_id": alias.canonical_id,
         "creation_time": rfc3339nano(alias.creation_time),
+        "custom_metadata": None,
         "id": alias.id,
         "last_update_time": rfc3339nano(alias.last_update_time),
+        "local": False,
+        "merged_from_canonical_ids": None,
         "metadata": None,
         "mount_accessor": alias.mount_accessor,
         "mount_path": mount_path,

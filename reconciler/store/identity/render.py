@@ -57,7 +57,7 @@ def group_data(store: IdentityStore, group: Group) -> dict[str, Any]:
     """`identity/group/id/<id>` data."""
     alias = store.group_alias_of(group.id)
     return {
-        "alias": {} if alias is None else group_alias_data(store, alias),
+        "alias": {} if alias is None else _embedded(group_alias_data(store, alias)),
         "creation_time": rfc3339nano(group.creation_time),
         "id": group.id,
         "last_update_time": rfc3339nano(group.last_update_time),
@@ -71,6 +71,12 @@ def group_data(store: IdentityStore, group: Group) -> dict[str, Any]:
         "policies": group.policies,
         "type": group.type,
     }
+
+
+def _embedded(alias: dict[str, Any]) -> dict[str, Any]:
+    """A group alias as OpenBao shows it inside its group: fewer keys than on its own."""
+    hidden = ("namespace_id", "custom_metadata", "local")
+    return {k: v for k, v in alias.items() if k not in hidden}
 
 
 def entity_key_info(store: IdentityStore) -> dict[str, Any]:
