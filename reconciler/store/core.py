@@ -306,8 +306,9 @@ class Core(AutoUnsealMixin, SnapshotMixin):
 
     def _state_gauges(self) -> StateGauges:
         runtime = self.runtime
-        if runtime is None:
-            return StateGauges(unsealed=False, active=False, tokens=0, leases=0, mounts={})
+        if runtime is None:  # sealed, or an HA standby (unsealed, no services)
+            unsealed = not self.barrier.sealed
+            return StateGauges(unsealed=unsealed, active=False, tokens=0, leases=0, mounts={})
         mounts: dict[tuple[str, str], int] = {}
         for mount_class, kind in (("auth", "auth"), ("secret", "logical")):
             for entry in runtime.mounts.entries(mount_class):
