@@ -21,6 +21,14 @@ class Intended:
 
 INTENDED: tuple[Intended, ...] = (
     Intended(
+        "legacy-ceremonies/*",
+        "The unauthenticated sys/rekey/* and sys/generate-root/* endpoints stay open, as in "
+        "HashiCorp Vault, because hvac's rekey and root-generation calls use them and a "
+        "threshold of key shares is their proof; OpenBao 2.5+ closes them by default (405) in "
+        "favour of its authenticated sys/rotate/root/* and sys/generate-root-token/*, which "
+        "Sealkeep serves too, in OpenBao's shapes.",
+    ),
+    Intended(
         "*.body.mount_type: only on sealkeep",
         "Recent HashiCorp Vault releases put mount_type in the envelope and Sealkeep's own "
         "tests and audit entries rely on it; OpenBao 2.x leaves it out. Clients ignore "

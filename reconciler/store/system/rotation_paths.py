@@ -29,6 +29,30 @@ _START = {
 _ATTEMPT = {"otp": Field(FieldType.STRING, ""), "pgp_key": Field(FieldType.STRING, "")}
 
 
+def _rotation(status: dict[str, object]) -> Response:
+    """A rekey answer in OpenBao's sys/rotate/root shape (no PGP fields; a verification
+    nonce, empty until there is one)."""
+    if not status.get("started", True) and not status.get("complete"):
+        return Response(data={k: status[k] for k in ("n", "required", "started", "t")})
+    shaped = {k: v for k, v in status.items() if k not in ("pgp_fingerprints", "backup")}
+    shaped.setdefault("verification_nonce", "")
+    if status.get("complete"):
+        shaped["pgp_fingerprints"], shaped["backup"] = None, False
+    return Response(data=shaped)
+
+
+def _generation(status: dict[str, object]) -> Response:
+    """A root generation answer in OpenBao's sys/generate-root-token shape (the encoded
+    token only once complete)."""
+    keep_encoded = bool(status.get("complete"))
+    shaped = {
+        k: v
+        for k, v in status.items()
+        if keep_encoded or k not in ("encoded_token", "encoded_root_token")
+    }
+    return Response(data=shaped)
+
+
 def paths(core: Core) -> list[PathSpec]:
     """sys/rotate/root/* and sys/generate-root-token/* (sudo)."""
     rekey, roots = core.rekey, core.root_generation
@@ -41,7 +65,7 @@ def paths(core: Core) -> list[PathSpec]:
             data.get("secret_threshold"),
             data.get("require_verification"),
         )
-        return Response(data=started)
+        return _rotation(started)
 
     def rotate_cancel(_req: Request, _data: FieldData) -> None:
         rekey.cancel()
@@ -53,7 +77,7 @@ def paths(core: Core) -> list[PathSpec]:
         PathSpec(
             r"rotate/root/init",
             {
-                READ: lambda r, d: Response(data=rekey.status()),
+                READ: lambda r, d: _rotation(rekey.status()),
                 UPDATE: rotate_start,
                 DELETE: rotate_cancel,
             },
@@ -62,7 +86,7 @@ def paths(core: Core) -> list[PathSpec]:
         ),
         PathSpec(
             r"rotate/root/update",
-            {UPDATE: lambda r, d: Response(data=rekey.update(d.get("key"), d.get("nonce")))},
+            {UPDATE: lambda r, d: _rotation(rekey.update(d.get("key"), d.get("nonce")))},
             fields=_SHARE,
             sudo=True,
         ),
@@ -79,8 +103,8 @@ def paths(core: Core) -> list[PathSpec]:
         PathSpec(
             r"generate-root-token/attempt",
             {
-                READ: lambda r, d: Response(data=roots.status()),
-                UPDATE: lambda r, d: Response(data=roots.start(d.get("otp"), d.get("pgp_key"))),
+                READ: lambda r, d: _generation(roots.status()),
+                UPDATE: lambda r, d: _generation(roots.start(d.get("otp"), d.get("pgp_key"))),
                 DELETE: generate_cancel,
             },
             fields=_ATTEMPT,
@@ -88,7 +112,7 @@ def paths(core: Core) -> list[PathSpec]:
         ),
         PathSpec(
             r"generate-root-token/update",
-            {UPDATE: lambda r, d: Response(data=roots.update(d.get("key"), d.get("nonce")))},
+            {UPDATE: lambda r, d: _generation(roots.update(d.get("key"), d.get("nonce")))},
             fields=_SHARE,
             sudo=True,
         ),
