@@ -20,6 +20,11 @@ def rfc3339nano(ts: float) -> str:
     return f"{base}{frac}Z"
 
 
+def rfc3339_seconds(whole: int) -> str:
+    """`rfc3339nano` of a whole number of seconds (no fraction), without the arithmetic."""
+    return _seconds(whole) + "Z"
+
+
 @lru_cache(maxsize=4096)
 def _seconds(whole: int) -> str:
     # Formatting dominates a KV read's metadata rendering; recent seconds repeat a lot.
