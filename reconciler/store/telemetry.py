@@ -91,6 +91,28 @@ class Telemetry:
             "vault_barrier", "Storage operation through the barrier (ms)", ["op"], registry=r
         )
         r.register(_StateCollector(read_state))
+        # Label children by their label values: `labels()` takes a lock and validates the
+        # values on every call, and every request asks for two of them. Children are never
+        # removed, so a remembered child is the one `labels()` would return.
+        self._status_children: dict[int, Counter] = {}
+        self._route_children: dict[tuple[str, str], Summary] = {}
+
+    def status_counter(self, status: int) -> Counter:
+        """The `vault_core_response_status_code` child counting answers with `status`."""
+        child = self._status_children.get(status)
+        if child is None:
+            child = self._status_children[status] = self.response_status.labels(str(status))
+        return child
+
+    def route_summary(self, operation: str, route_prefix: str) -> Summary:
+        """The `vault_route` child timing `operation` on the mount at `route_prefix`."""
+        key = (operation, route_prefix)
+        child = self._route_children.get(key)
+        if child is None:
+            child = self._route_children[key] = self.route.labels(
+                operation, route_prefix.replace("/", "-")
+            )
+        return child
 
     @contextmanager
     def timing(self, summary: Summary) -> Iterator[None]:
