@@ -57,6 +57,12 @@ def _target(server: ServerProcess, login: Login) -> Target:
     return Target(name="dev", address=server.url, auth=auth)
 
 
+def _login_leases(vault: hvac.Client, mount: str) -> list[str]:
+    """The token leases of logins on `mount` (the shared server holds other tests' too)."""
+    listed = vault.list(f"sys/leases/lookup/auth/{mount}/login/") or {}
+    return sorted(listed.get("data", {}).get("keys", []))
+
+
 def test_the_loop_reuses_one_token_and_revokes_it_at_stop(
     origin: Origin, vault: hvac.Client, dev_server: ServerProcess, approle: Login
 ) -> None:
@@ -65,7 +71,7 @@ def test_the_loop_reuses_one_token_and_revokes_it_at_stop(
     origin.commit("log in with an AppRole")
     origin.environ = dict(approle.environ)
     assert _tokens_of(vault, approle.policy) == set()
-    leases_before = vault.list("sys/leases/lookup/auth/") or {}
+    leases_before = _login_leases(vault, approle.mount)
     during: list[set[str]] = []
 
     def record(result: RunResult) -> None:
@@ -79,7 +85,7 @@ def test_the_loop_reuses_one_token_and_revokes_it_at_stop(
     assert all(tokens == during[0] for tokens in during), "a token per run"
     assert reconciler.pool.current is None
     assert _tokens_of(vault, approle.policy) == set(), "the loop's token outlived the loop"
-    assert (vault.list("sys/leases/lookup/auth/") or {}) == leases_before
+    assert _login_leases(vault, approle.mount) == leases_before == []
 
 
 def test_a_token_near_expiry_is_renewed_not_replaced(
