@@ -60,6 +60,14 @@ def _empty(status: int) -> HTTPResponse:
     return HTTPResponse(status_code=status, headers=NO_STORE)
 
 
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """`dict(http.headers)` without its per-key rescans: the first of repeated names wins."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
 async def _read_body(http: HTTPRequest, limit: int) -> bytes:
     declared = http.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -111,7 +119,8 @@ class VaultAPI:
             else:
                 resp = await anyio.to_thread.run_sync(self.core.handle, req, limiter=self.threads)
             answer = _render(req, resp, head)
-            answer.headers.update(req.response_headers)  # X-Ratelimit-* when quotas say so
+            if req.response_headers:  # X-Ratelimit-* when quotas say so
+                answer.headers.update(req.response_headers)
             return answer
         except Standby as exc:
             return await self._to_active(http, exc, head)
@@ -151,11 +160,13 @@ class VaultAPI:
         limit = MAX_FILE_BODY if takes_file else self.max_body
         body = b"" if http.method in ("GET", "HEAD") else await _read_body(http, limit)
         http.state.raw_body = body  # kept to replay on the active node if this is a standby
-        content_type = http.headers.get("content-type", "")
+        headers = _headers(http.scope["headers"])
+        content_type = headers.get("content-type", "")
         data = {} if takes_file else parse_body(body, content_type, http.method)
-        query = dict(http.query_params)
-        client = (http.client.host, http.client.port) if http.client else ("", 0)
-        request = build_request(http.method, path, query, data, dict(http.headers), client)
+        query = dict(http.query_params) if http.scope.get("query_string") else {}
+        peer = http.scope.get("client")
+        client = (peer[0], peer[1]) if peer else ("", 0)
+        request = build_request(http.method, path, query, data, headers, client)
         if takes_file:
             request.body = body
         return request
