@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from reconciler.store.core import Core
 from reconciler.store.logical import Operation, Request
-from reconciler.store.snapshot import read_snapshot, restore_items
+from reconciler.store.operations.snapshot import read_snapshot, restore_items
 from reconciler.store.storage.factory import open_storage
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"

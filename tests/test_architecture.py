@@ -46,7 +46,7 @@ def test_import_rules_hold() -> None:
 def test_a_wrong_way_import_breaks_the_build(tmp_path: Path) -> None:
     shutil.copytree(PACKAGE, tmp_path / "reconciler", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    barrier = tmp_path / "reconciler" / "store" / "barrier.py"
+    barrier = tmp_path / "reconciler" / "store" / "sealing" / "barrier.py"
     barrier.write_text(barrier.read_text() + "\nimport reconciler.server.app  # noqa\n")
     plan = tmp_path / "reconciler" / "gitops" / "plan" / "model.py"
     plan.write_text(plan.read_text() + "\nimport reconciler.gitops.apply.runner  # noqa\n")
@@ -54,5 +54,5 @@ def test_a_wrong_way_import_breaks_the_build(tmp_path: Path) -> None:
     result = _lint_imports(tmp_path)
 
     assert result.returncode != 0
-    assert "reconciler.store.barrier -> reconciler.server.app" in result.stdout
+    assert "reconciler.store.sealing.barrier -> reconciler.server.app" in result.stdout
     assert "reconciler.gitops.plan.model -> reconciler.gitops.apply.runner" in result.stdout

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from reconciler.server.config import ConfigError, ListenerConfig, load_config
 from reconciler.server.pidfile import write_pid_file
-from reconciler.store.autoseal import open_autoseal
 from reconciler.store.core import Core, CoreConfig
-from reconciler.store.ha import HALock
-from reconciler.store.snapshot_schedule import SnapshotPolicy
+from reconciler.store.operations.ha import HALock
+from reconciler.store.operations.snapshot_schedule import SnapshotPolicy
+from reconciler.store.sealing.autoseal import open_autoseal
 from reconciler.store.storage.factory import open_storage
 from reconciler.store.storage.private_files import private_umask
 from reconciler.vocabulary.errors import SealkeepError

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from reconciler.store.acl.acl import ACLResult
 from reconciler.store.auth.token_entry import TokenEntry
 from reconciler.store.auth.tokens import TokenParams, TokenStore
-from reconciler.store.barrier import Barrier
-from reconciler.store.ceremonies import RekeyCeremony, RootGeneration
 from reconciler.store.core_autoseal import AutoUnsealMixin
 from reconciler.store.core_snapshots import SnapshotMixin
 from reconciler.store.errors import (
@@ -31,15 +29,17 @@ from reconciler.store.errors import (
     StoreError,
     Unavailable,
 )
-from reconciler.store.ha import HACoordinator, HALock
 from reconciler.store.identity.store import EntityDisabled
 from reconciler.store.logical import Auth, Operation, Request, Response
 from reconciler.store.mounts import Mount
+from reconciler.store.operations.ha import HACoordinator, HALock
+from reconciler.store.operations.snapshot_schedule import SnapshotSchedule
 from reconciler.store.runtime import Runtime
-from reconciler.store.seal import InitResult, SealManager
-from reconciler.store.seal_auto import AutoUnseal
+from reconciler.store.sealing.barrier import Barrier
+from reconciler.store.sealing.ceremonies import RekeyCeremony, RootGeneration
+from reconciler.store.sealing.seal import InitResult, SealManager
+from reconciler.store.sealing.seal_auto import AutoUnseal
 from reconciler.store.slowwork import DEFAULT_WAIT_LIMIT, DEFAULT_WORKERS, RequestLock, WorkPool
-from reconciler.store.snapshot_schedule import SnapshotSchedule
 from reconciler.store.storage.base import Storage
 from reconciler.store.system.raw import RAW_HANDLERS
 from reconciler.store.telemetry import StateGauges, Telemetry, TimedStorage

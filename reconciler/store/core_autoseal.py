@@ -10,11 +10,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-from reconciler.store.autoseal import AutoSeal
-from reconciler.store.barrier import Barrier
 from reconciler.store.errors import BadRequest, Unavailable
-from reconciler.store.seal import SealManager
-from reconciler.store.seal_auto import AutoUnseal
+from reconciler.store.sealing.autoseal import AutoSeal
+from reconciler.store.sealing.barrier import Barrier
+from reconciler.store.sealing.seal import SealManager
+from reconciler.store.sealing.seal_auto import AutoUnseal
 from reconciler.store.storage.base import Storage
 
 log = logging.getLogger("sealkeep.core")

@@ -9,16 +9,16 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from reconciler.store.barrier import Barrier
-from reconciler.store.seal import SealManager
-from reconciler.store.snapshot import (
+from reconciler.store.operations.snapshot import (
     SEALED_SUMS_PATH,
     SnapshotHeader,
     consistent_items,
     restore_items,
     write_snapshot,
 )
-from reconciler.store.snapshot_schedule import SnapshotPolicy, SnapshotSchedule
+from reconciler.store.operations.snapshot_schedule import SnapshotPolicy, SnapshotSchedule
+from reconciler.store.sealing.barrier import Barrier
+from reconciler.store.sealing.seal import SealManager
 from reconciler.store.storage.base import Storage
 
 

@@ -14,7 +14,7 @@ import threading
 import psycopg
 from psycopg import sql
 
-from reconciler.store.ha import Holder
+from reconciler.store.operations.ha import Holder
 
 LOCK_KEY = "core/lock"
 DEFAULT_TTL = 4.0

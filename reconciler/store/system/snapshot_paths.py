@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from reconciler.store.errors import BadRequest
 from reconciler.store.framework import FieldData, PathSpec
 from reconciler.store.logical import Operation, Request, Response
-from reconciler.store.snapshot import (
+from reconciler.store.operations.snapshot import (
     SEALED_SUMS_PATH,
     read_snapshot,
 )

@@ -199,7 +199,7 @@ def test_factory_sqlite_needs_path() -> None:
 
 
 def test_snapshot_items_are_one_point_in_time(storage: Storage) -> None:
-    from reconciler.store.snapshot import consistent_items
+    from reconciler.store.operations.snapshot import consistent_items
 
     storage.put("a/1", b"one")
     storage.put("b", b"two")
@@ -211,7 +211,7 @@ def test_snapshot_items_are_one_point_in_time(storage: Storage) -> None:
 
 
 def test_restore_replaces_everything(storage: Storage) -> None:
-    from reconciler.store.snapshot import restore_items
+    from reconciler.store.operations.snapshot import restore_items
 
     storage.put("old/gone", b"x")
     storage.put("kept", b"old value")

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from reconciler.store.barrier import Barrier
 from reconciler.store.errors import BadRequest
-from reconciler.store.seal import CLUSTER_PATH, SealManager, SealStatus
+from reconciler.store.sealing.barrier import Barrier
+from reconciler.store.sealing.seal import CLUSTER_PATH, SealManager, SealStatus
 from reconciler.store.storage.memory import MemoryStorage
 
 

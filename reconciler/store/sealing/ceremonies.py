@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.store import shamir
-from reconciler.store.barrier import KEY_SIZE, Barrier, SealConfig
 from reconciler.store.errors import BadRequest
-from reconciler.store.seal import decode_key, validate_config
+from reconciler.store.sealing import shamir
+from reconciler.store.sealing.barrier import KEY_SIZE, Barrier, SealConfig
+from reconciler.store.sealing.seal import decode_key, validate_config
 from reconciler.vocabulary.otp import encode_token
 
 OTP_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.store import shamir
+from reconciler.store.sealing import shamir
 
 
 @st.composite

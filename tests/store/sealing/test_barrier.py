@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.store.barrier import (
+from reconciler.store.errors import BarrierError, Sealed
+from reconciler.store.sealing.barrier import (
     KEYRING_PATH,
     RESERVED_PATHS,
     ROOT_KEY_PATH,
@@ -18,7 +19,6 @@ from reconciler.store.barrier import (
     Barrier,
     SealConfig,
 )
-from reconciler.store.errors import BarrierError, Sealed
 from reconciler.store.storage.memory import MemoryStorage
 from reconciler.store.storage.sqlite import SqliteStorage
 

@@ -8,7 +8,7 @@ import tarfile
 import pytest
 
 from reconciler.store.errors import BadRequest
-from reconciler.store.snapshot import SnapshotHeader, read_snapshot, write_snapshot
+from reconciler.store.operations.snapshot import SnapshotHeader, read_snapshot, write_snapshot
 
 HEADER = SnapshotHeader(created=1.5, keyring_term=2, cluster_id="c-1", storage_type="sqlite")
 ITEMS = [("core/keyring", b"\x01\x02"), ("logical/x/y", b"\xff" * 40)]

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconciler import __version__
-from reconciler.store import shamir
-from reconciler.store.barrier import KEY_SIZE, Barrier, SealConfig
 from reconciler.store.errors import BadRequest, BarrierError, InternalError
+from reconciler.store.sealing import shamir
+from reconciler.store.sealing.barrier import KEY_SIZE, Barrier, SealConfig
 
 if TYPE_CHECKING:
-    from reconciler.store.seal_auto import AutoUnseal
+    from reconciler.store.sealing.seal_auto import AutoUnseal
 
 CLUSTER_PATH = "core/cluster"
 CLUSTER_FORMAT = 1

@@ -24,11 +24,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reconciler.store import shamir
-from reconciler.store.autoseal import AutoSeal
-from reconciler.store.barrier import KEY_SIZE, SEAL_CONFIG_PATH, Barrier, SealConfig
 from reconciler.store.errors import BadRequest, Unavailable
-from reconciler.store.seal import decode_key, validate_config
+from reconciler.store.sealing import shamir
+from reconciler.store.sealing.autoseal import AutoSeal
+from reconciler.store.sealing.barrier import KEY_SIZE, SEAL_CONFIG_PATH, Barrier, SealConfig
+from reconciler.store.sealing.seal import decode_key, validate_config
 from reconciler.store.storage.base import Storage
 
 AUTO_KEY_PATH = "core/auto-unseal-key"

@@ -1,0 +1,2 @@
+"""Running a store in production: HA (one active node holding a lock) and snapshots (saved,
+restored, scheduled)."""
