@@ -21,55 +21,49 @@ import secrets
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.store.errors import BadRequest
 from reconciler.store.sealing import shamir
 from reconciler.store.sealing.barrier import KEY_SIZE, Barrier, SealConfig
 from reconciler.store.sealing.seal import decode_key, validate_config
+from reconciler.store.sealing.shares import KeyShares
 from reconciler.vocabulary.otp import encode_token
 
 OTP_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 OTP_LENGTH = 28  # the length of a root token ("hvs." + 24), which the OTP must match
 
 
-def _zero(parts: list[bytearray]) -> None:
-    for part in parts:
-        part[:] = bytes(len(part))
-    parts.clear()
+class _Attempt:
+    """Distinct shares toward a threshold, under the nonce every call must repeat."""
 
+    def __init__(self, threshold: int) -> None:
+        self.nonce = str(uuid.uuid4())
+        self.shares = KeyShares(threshold)
 
-@dataclass
-class _Collector:
-    """Distinct shares toward a threshold, under one nonce."""
-
-    threshold: int
-    nonce: str = field(default_factory=lambda: str(uuid.uuid4()))
-    shares: list[bytearray] = field(default_factory=list)
+    @property
+    def threshold(self) -> int:
+        """How many shares complete the attempt."""
+        return self.shares.threshold
 
     def add(self, key: str, nonce: str) -> bool:
         """Add one share; True when the threshold is reached."""
         if nonce != self.nonce:
             raise BadRequest("incorrect nonce")
-        share = bytearray(decode_key(key))
-        if any(hmac.compare_digest(share, seen) for seen in self.shares):
+        if not self.shares.add(decode_key(key)):
             raise BadRequest("given key has already been provided during this generation operation")
-        self.shares.append(share)
-        return len(self.shares) >= self.threshold
+        return self.shares.complete
 
     def combined(self) -> bytes:
-        """The secret the shares reconstruct."""
-        if self.threshold == 1:
-            return bytes(self.shares[0])
+        """The secret the shares reconstruct (the shares are zeroed)."""
         try:
-            return shamir.combine([bytes(s) for s in self.shares])
+            return self.shares.combine()
         except ValueError:
             raise BadRequest("failed to compute root key: invalid key shares") from None
 
     def clear(self) -> None:
         """Zero the shares."""
-        _zero(self.shares)
+        self.shares.clear()
 
 
 class RekeyCeremony:
@@ -79,12 +73,12 @@ class RekeyCeremony:
     def __init__(self, barrier: Barrier) -> None:
         self._barrier = barrier
         self._lock = threading.Lock()
-        self._attempt: _Collector | None = None
+        self._attempt: _Attempt | None = None
         self._new: tuple[int, int] = (0, 0)  # shares, threshold
         self._require_verification = False
         self._pending_key: bytes | None = None  # new key awaiting verification
         self._old_key: bytes | None = None
-        self._verify: _Collector | None = None
+        self._verify: _Attempt | None = None
 
     def _config(self) -> SealConfig:
         config = self._barrier.read_seal_config()
@@ -101,7 +95,7 @@ class RekeyCeremony:
                 "started": attempt is not None,
                 "t": self._new[1] if attempt else 0,
                 "n": self._new[0] if attempt else 0,
-                "progress": len(attempt.shares) if attempt else 0,
+                "progress": attempt.shares.progress if attempt else 0,
                 "required": self._config().secret_threshold,
                 "pgp_fingerprints": None,
                 "backup": False,
@@ -114,7 +108,7 @@ class RekeyCeremony:
         with self._lock:
             if self._attempt is not None or self._pending_key is not None:
                 raise BadRequest("rekey already in progress")
-            self._attempt = _Collector(self._config().secret_threshold)
+            self._attempt = _Attempt(self._config().secret_threshold)
             self._new = (shares, threshold)
             self._require_verification = require_verification
         return self.status()
@@ -143,7 +137,7 @@ class RekeyCeremony:
                 progress = {
                     "nonce": attempt.nonce,
                     "started": True,
-                    "progress": len(attempt.shares),
+                    "progress": attempt.shares.progress,
                 }
                 progress.update(t=self._new[1], n=self._new[0], required=attempt.threshold)
                 return {**progress, "complete": False}
@@ -167,7 +161,7 @@ class RekeyCeremony:
             self._attempt = None
             if self._require_verification:
                 self._pending_key, self._old_key = new_key, old_key
-                self._verify = _Collector(threshold)
+                self._verify = _Attempt(threshold)
                 answer["verification_nonce"] = self._verify.nonce
                 return answer
             self._barrier.rekey(old_key, new_key, SealConfig(shares, threshold))
@@ -184,7 +178,7 @@ class RekeyCeremony:
                 **started,
                 "t": self._new[1],
                 "n": self._new[0],
-                "progress": len(self._verify.shares),
+                "progress": self._verify.shares.progress,
             }
 
     def verify(self, key: str, nonce: str) -> dict[str, Any]:
@@ -194,7 +188,7 @@ class RekeyCeremony:
             if check is None or self._pending_key is None or self._old_key is None:
                 raise BadRequest("no rekey verification in progress")
             if not check.add(key, nonce):
-                return {"nonce": check.nonce, "complete": False, "progress": len(check.shares)}
+                return {"nonce": check.nonce, "complete": False, "progress": check.shares.progress}
             combined = check.combined()
             check.clear()
             if not hmac.compare_digest(combined, self._pending_key):
@@ -212,7 +206,7 @@ class RekeyCeremony:
             if self._verify is None:
                 raise BadRequest("no rekey verification in progress")
             self._verify.clear()
-            self._verify = _Collector(self._new[1])
+            self._verify = _Attempt(self._new[1])
             return {"nonce": self._verify.nonce, "started": True, "progress": 0}
 
 
@@ -233,7 +227,7 @@ class RootGeneration:
         self._check_key = check_key
         self._threshold = threshold
         self._lock = threading.Lock()
-        self._attempt: _Collector | None = None
+        self._attempt: _Attempt | None = None
         self._otp = ""
 
     def _required(self) -> int:
@@ -246,7 +240,7 @@ class RootGeneration:
             return {
                 "started": attempt is not None,
                 "nonce": attempt.nonce if attempt else "",
-                "progress": len(attempt.shares) if attempt else 0,
+                "progress": attempt.shares.progress if attempt else 0,
                 "required": self._required(),
                 "encoded_token": "",
                 "encoded_root_token": "",
@@ -269,7 +263,7 @@ class RootGeneration:
                 "" if otp else "".join(secrets.choice(OTP_ALPHABET) for _ in range(OTP_LENGTH))
             )
             self._otp = otp or generated
-            self._attempt = _Collector(self._required())
+            self._attempt = _Attempt(self._required())
         return self.status(otp=generated)
 
     def cancel(self) -> None:
@@ -287,7 +281,7 @@ class RootGeneration:
                 raise BadRequest("no root generation in progress")
             required = attempt.threshold
             if not attempt.add(key, nonce):
-                return _root_answer(attempt.nonce, len(attempt.shares), required, "")
+                return _root_answer(attempt.nonce, attempt.shares.progress, required, "")
             unseal_key = attempt.combined()
             otp, nonce_done = self._otp, attempt.nonce
             attempt.clear()

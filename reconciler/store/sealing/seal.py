@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import json
 import secrets
 import threading
@@ -22,6 +21,7 @@ from reconciler import __version__
 from reconciler.store.errors import BadRequest, BarrierError, InternalError
 from reconciler.store.sealing import shamir
 from reconciler.store.sealing.barrier import KEY_SIZE, Barrier, SealConfig
+from reconciler.store.sealing.shares import KeyShares
 
 if TYPE_CHECKING:
     from reconciler.store.sealing.seal_auto import AutoUnseal
@@ -146,7 +146,7 @@ class SealManager:
         self._version = version
         self._build_date = build_date
         self._lock = threading.RLock()
-        self._shares: list[bytearray] = []
+        self._shares: KeyShares | None = None
         self._nonce = ""
         self._cluster: tuple[str, str] | None = None
         # The auto-unseal side (set by the core when a `seal` block is configured).
@@ -176,7 +176,7 @@ class SealManager:
                 sealed=sealed,
                 t=shown.secret_threshold if shown else 0,
                 n=shown.secret_shares if shown else 0,
-                progress=auto.migration_progress() if migrating and auto else len(self._shares),
+                progress=auto.migration_progress() if migrating and auto else self._progress(),
                 nonce=self._nonce,
                 version=self._version,
                 build_date=self._build_date,
@@ -187,6 +187,9 @@ class SealManager:
                 recovery_seal=seal_type != "shamir",
                 migration=migrating,
             )
+
+    def _progress(self) -> int:
+        return 0 if self._shares is None else self._shares.progress
 
     def cluster(self) -> tuple[str, str] | None:
         """(cluster_name, cluster_id) from `core/cluster`; None while sealed."""
@@ -256,38 +259,33 @@ class SealManager:
                         "this store unseals itself through its seal; key shares are only used "
                         "with migrate=true during a seal migration"
                     )
-                self._add_share(share, config)
+                try:
+                    self._add_share(share, config)
+                finally:
+                    share[:] = bytes(len(share))  # KeyShares keeps its own copy
             return self.status()
 
     def _add_share(self, share: bytearray, config: SealConfig) -> None:
-        if any(hmac.compare_digest(share, seen) for seen in self._shares):
+        if self._shares is None or self._shares.threshold != config.secret_threshold:
+            self._shares = KeyShares(config.secret_threshold)
+        if not self._shares.add(share):
             return  # Vault ignores a repeated share: progress does not move
-        self._shares.append(share)
         if not self._nonce:
             self._nonce = str(uuid.uuid4())
-        if len(self._shares) < config.secret_threshold:
+        if not self._shares.complete:
             return
         try:
-            self._unseal_with(config)
+            self._barrier.unseal(self._shares.combine())
+        except (ValueError, BarrierError):
+            raise BadRequest(MSG_INVALID_KEY) from None
         finally:
             self._clear_progress()
         self._cluster = None  # re-read: storage may have been restored while sealed
         self.cluster()
 
-    def _unseal_with(self, config: SealConfig) -> None:
-        try:
-            if config.secret_threshold == 1:
-                unseal_key = bytes(self._shares[0])
-            else:
-                unseal_key = shamir.combine([bytes(share) for share in self._shares])
-            self._barrier.unseal(unseal_key)
-        except (ValueError, BarrierError):
-            raise BadRequest(MSG_INVALID_KEY) from None
-
     def _clear_progress(self) -> None:
-        for share in self._shares:
-            share[:] = bytes(len(share))
-        self._shares.clear()
+        if self._shares is not None:
+            self._shares.clear()
         self._nonce = ""
 
     # -- seal ------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import hmac
 import json
 import secrets
 import threading
-from dataclasses import dataclass, field
 from typing import Literal
 
 from reconciler.store.errors import BadRequest, Unavailable
@@ -29,38 +28,13 @@ from reconciler.store.sealing import shamir
 from reconciler.store.sealing.autoseal import AutoSeal
 from reconciler.store.sealing.barrier import KEY_SIZE, SEAL_CONFIG_PATH, Barrier, SealConfig
 from reconciler.store.sealing.seal import decode_key, validate_config
+from reconciler.store.sealing.shares import KeyShares
 from reconciler.store.storage.base import Storage
 
 AUTO_KEY_PATH = "core/auto-unseal-key"
 RECOVERY_CONFIG_PATH = "core/recovery-config"
 RECOVERY_KEY_PATH = "core/recovery-key"  # through the barrier: encrypted like data
 Migration = Literal["to-auto", "to-shamir"]
-
-
-@dataclass
-class _Shares:
-    """Distinct shares toward a threshold (zeroed when done)."""
-
-    threshold: int
-    parts: list[bytearray] = field(default_factory=list)
-
-    def add(self, key: str) -> bool:
-        share = bytearray(decode_key(key))
-        if not any(hmac.compare_digest(share, seen) for seen in self.parts):
-            self.parts.append(share)
-        return len(self.parts) >= self.threshold
-
-    def combined(self) -> bytes:
-        try:
-            if self.threshold == 1:
-                return bytes(self.parts[0])
-            return shamir.combine([bytes(p) for p in self.parts])
-        except ValueError:
-            raise BadRequest("invalid key shares") from None
-        finally:
-            for part in self.parts:
-                part[:] = bytes(len(part))
-            self.parts.clear()
 
 
 class AutoUnseal:
@@ -78,7 +52,7 @@ class AutoUnseal:
         self.seal = seal
         self.source = source
         self._lock = threading.Lock()
-        self._migration_shares: _Shares | None = None
+        self._migration_shares: KeyShares | None = None
 
     # -- what the store is now -------------------------------------------------------------
 
@@ -172,11 +146,15 @@ class AutoUnseal:
                     else self.recovery_config()
                 )
                 assert config is not None
-                self._migration_shares = _Shares(config.secret_threshold)
-            if not self._migration_shares.add(key):
+                self._migration_shares = KeyShares(config.secret_threshold)
+            self._migration_shares.add(decode_key(key))  # a repeated share is ignored, as Vault
+            if not self._migration_shares.complete:
                 return False
             shares, self._migration_shares = self._migration_shares, None
-            secret = shares.combined()
+            try:
+                secret = shares.combine()
+            except ValueError:
+                raise BadRequest("invalid key shares") from None
             if direction == "to-auto":
                 self._to_auto(secret)
             else:
@@ -186,7 +164,7 @@ class AutoUnseal:
     def migration_progress(self) -> int:
         """Shares given so far toward a migration."""
         shares = self._migration_shares
-        return 0 if shares is None else len(shares.parts)
+        return 0 if shares is None else shares.progress
 
     def _to_auto(self, unseal_key: bytes) -> None:
         assert self.seal is not None
