@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.store.errors import BadRequest
 from reconciler.store.framework import Field, FieldData, FieldType, PathSpec
+from reconciler.store.hash_names import HASHLIB_NAMES
 from reconciler.store.logical import Operation, Request, Response
 from reconciler.store.mounts import mount_info
 from reconciler.store.timefmt import rfc3339nano
@@ -24,16 +25,7 @@ if TYPE_CHECKING:
 
 READ, UPDATE = Operation.READ, Operation.UPDATE
 MAX_RANDOM_BYTES = 128 * 1024
-HASHES = {
-    "sha2-224": "sha224",
-    "sha2-256": "sha256",
-    "sha2-384": "sha384",
-    "sha2-512": "sha512",
-    "sha3-224": "sha3_224",
-    "sha3-256": "sha3_256",
-    "sha3-384": "sha3_384",
-    "sha3-512": "sha3_512",
-}
+HASHES = {name: lib for name, lib in HASHLIB_NAMES.items() if name != "sha1"}
 RANDOM_FIELDS = {
     "urlbytes": Field(FieldType.STRING, ""),
     "bytes": Field(FieldType.INT, 32),

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from reconciler.store.engines.transit.keyring import KeyVersion, TransitKey
 from reconciler.store.errors import BadRequest
+from reconciler.store.hash_names import HASHLIB_NAMES
 
 NONCE_SIZE = 12
 HASHES: dict[str, Any] = {
@@ -34,17 +35,6 @@ HASHES: dict[str, Any] = {
     "sha3-256": hashes.SHA3_256,
     "sha3-384": hashes.SHA3_384,
     "sha3-512": hashes.SHA3_512,
-}
-_HMAC_DIGESTS = {
-    "sha1": "sha1",
-    "sha2-224": "sha224",
-    "sha2-256": "sha256",
-    "sha2-384": "sha384",
-    "sha2-512": "sha512",
-    "sha3-224": "sha3_224",
-    "sha3-256": "sha3_256",
-    "sha3-384": "sha3_384",
-    "sha3-512": "sha3_512",
 }
 
 
@@ -135,7 +125,7 @@ def decrypt(key: TransitKey, ciphertext: str, context: bytes = b"") -> bytes:
 
 def hmac_of(key: TransitKey, version: int, data: bytes, algorithm: str) -> str:
     """HMAC of `data` with the version's HMAC key (the material itself for `hmac` keys)."""
-    digest = _HMAC_DIGESTS.get(algorithm)
+    digest = HASHLIB_NAMES.get(algorithm)
     if digest is None:
         raise BadRequest(f"unsupported algorithm {algorithm}")
     kv = key.versions[version]
