@@ -29,19 +29,12 @@ from reconciler.server.translate import (
 from reconciler.store.core import Core
 from reconciler.store.errors import BadRequest, Standby, StoreError, Unavailable
 from reconciler.store.logical import Request, Response
+from reconciler.store.system.snapshot_paths import FILE_BODY_PATHS
 
 log = logging.getLogger("sealkeep.server")
 
 NO_STORE = {"Cache-Control": "no-store"}
-# Paths whose body is a file, not JSON (snapshot restores), and how large it may be.
-FILE_BODY_PATHS = frozenset(
-    {
-        "sys/storage/raft/snapshot",
-        "sys/storage/raft/snapshot-force",
-        "sys/storage/snapshot",
-        "sys/storage/snapshot-force",
-    }
-)
+# The paths whose body is a file, not JSON, are the store's (snapshot restores).
 MAX_FILE_BODY = 2 * 1024**3
 _ENCODED_SLASH = re.compile(rb"%2f|%5c|%2e%2e", re.IGNORECASE)
 # Requests are served on threads so a slow one (a login hashing a password) never holds up

@@ -80,6 +80,8 @@ class Core(AutoUnsealMixin, SnapshotMixin):
     def __init__(self, storage: Storage, config: CoreConfig | None = None) -> None:
         self.config = config or CoreConfig()
         self.storage = storage
+        # Group commit, when the backend has it (SQLite): looked up once, used per request.
+        self._deferred_sync = getattr(storage, "deferred_sync", None)
         self.telemetry = Telemetry(self._state_gauges)
         self.barrier = Barrier(TimedStorage(storage, self.telemetry))
         self.seal = SealManager(self.barrier, self.config.storage_type)
@@ -265,7 +267,7 @@ class Core(AutoUnsealMixin, SnapshotMixin):
     def _durable_answer(self) -> Iterator[None]:
         """Writes made while serving a request are on disk before it is answered; the wait
         runs after the request lock is released, so concurrent writers share one fsync."""
-        deferred = getattr(self.storage, "deferred_sync", None)
+        deferred = self._deferred_sync
         if deferred is None:
             yield
             return

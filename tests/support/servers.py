@@ -124,6 +124,21 @@ def start_with_config(
     return start_server(["--config", str(config)], tmp_dir / f"{name}.log", port)
 
 
+def refused_config(config: Path) -> str:
+    """Start `sealkeep server --config CONFIG`, expect it to refuse the file (exit 1, a
+    message, no traceback) and return what it printed on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler.cli.main", "server", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stderr
+
+
 def write_sqlite_config(tmp_dir: Path, port: int, db_path: Path) -> Path:
     """An HCL config for a SQLite-backed server on `port`."""
     config = tmp_dir / "server.hcl"

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from reconciler.store.core import Core
 
 READ, UPDATE = Operation.READ, Operation.UPDATE
+# Requests to these paths carry the snapshot file itself: the HTTP layer hands their body
+# over undecoded (`Request.body`) instead of parsing JSON.
+FILE_BODY_PATHS = frozenset(
+    f"sys/storage/{raft}snapshot{force}" for raft in ("", "raft/") for force in ("", "-force")
+)
 _PREFIXES = r"storage/(?:raft/)?"
 
 
