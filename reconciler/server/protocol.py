@@ -24,7 +24,6 @@ from reconciler.server.translate import JSON, encode
 log = logging.getLogger("sealkeep.server")
 
 
-
 class GuardedH11Protocol(H11Protocol):
     """H11Protocol plus header/body read deadlines and a connection cap."""
 

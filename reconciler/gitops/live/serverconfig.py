@@ -19,7 +19,7 @@ REFUSALS = (
 )
 HINT = (
     "managed in server config: the server refuses {kind} changes through its API; declare it "
-    "in the server's config file (e.g. OpenBao's `audit \"<type>\" \"<path>\" {{ ... }}` block)"
+    'in the server\'s config file (e.g. OpenBao\'s `audit "<type>" "<path>" {{ ... }}` block)'
 )
 
 

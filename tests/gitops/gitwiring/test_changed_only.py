@@ -8,8 +8,8 @@ import json
 import hvac
 import pytest
 
-from tests.gitops.plan.repo import manifest
 from tests.gitops.gitwiring.conftest import GitRepo
+from tests.gitops.plan.repo import manifest
 
 
 def _widen_policy(g: GitRepo) -> None:

@@ -11,8 +11,8 @@ from reconciler.gitops.live.model import ObjectRef
 from reconciler.gitops.manifests import Diagnostic, Severity, Span
 from reconciler.gitops.plan.model import Action, Change, Plan, TargetInfo
 from reconciler.gitops.plan.render_github import Annotation, plan_annotations, render_annotations
-from tests.gitops.plan.repo import manifest
 from tests.gitops.gitwiring.conftest import GitRepo
+from tests.gitops.plan.repo import manifest
 
 
 def test_annotations_point_at_the_manifest_and_escape_as_the_runner_expects() -> None:

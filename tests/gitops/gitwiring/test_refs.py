@@ -7,8 +7,8 @@ import json
 
 import hvac
 
-from tests.gitops.plan.repo import manifest
 from tests.gitops.gitwiring.conftest import GitRepo
+from tests.gitops.plan.repo import manifest
 
 
 def _branch_changes_policy_and_secret(g: GitRepo) -> str:

@@ -12,8 +12,8 @@ from reconciler.cli.history import history
 from reconciler.gitops.apply.history import read_history
 from reconciler.gitops.live.inventory import last_applied_commit
 from reconciler.gitops.live.statestore import StateStore
-from tests.gitops.plan.repo import manifest
 from tests.gitops.gitwiring.conftest import GitRepo
+from tests.gitops.plan.repo import manifest
 
 RULES = {"rules": [{"path": "nowhere/*", "capabilities": ["read"]}]}
 
